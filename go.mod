@@ -1,0 +1,3 @@
+module liaptui
+
+go 1.26
