@@ -63,6 +63,17 @@ func forEachSubset(h Hand, f func(Hand)) {
 	}
 }
 
+// kindCounts is a multiset of kinds by kind index.
+type kindCounts [numKinds]uint8
+
+func countHand(h Hand) kindCounts {
+	var c kindCounts
+	for m := uint32(h); m != 0; m &= m - 1 {
+		c[kindOfID[bits.TrailingZeros32(m)]]++
+	}
+	return c
+}
+
 // bestValue is the highest value a play of type t can reach with these
 // pieces, 0 when none can be formed.
 func (c *kindCounts) bestValue(t PlayType) int {

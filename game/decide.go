@@ -118,6 +118,7 @@ func (d *decider) createRoom(c CreateRoom) error {
 			d.emit(BotAdded{Seat: seat, Name: botName(seat)})
 		}
 		d.startGame()
+		d.settle()
 	}
 	return nil
 }
@@ -126,10 +127,11 @@ func botName(seat int) string { return fmt.Sprintf("Bot %d", seat) }
 
 func (d *decider) join(c Join) error {
 	s := &d.s
+	held := s.seatOfPlayer(c.Player.PlayerID)
 	switch {
 	case s.Closed || !s.Hosted:
 		return reject(CodeRoomNotFound, nil, "room %s is not open", s.RoomID)
-	case s.seatOfPlayer(c.Player.PlayerID) != 0:
+	case held != 0 && !s.seat(held).Left: // one who left a started game may not rejoin it
 		return reject(CodeAlreadyInRoom, map[string]any{"room_id": s.RoomID}, "you already hold a seat in room %s", s.RoomID)
 	case s.Phase != PhaseWaiting:
 		return reject(CodeGameAlreadyStarted, nil, "the game in room %s has started", s.RoomID)
@@ -420,8 +422,11 @@ func (d *decider) phaseTimerExpired() {
 	s := &d.s
 	switch s.Phase {
 	case PhasePreparation:
+		// the last answer may resolve the cycle with a new deal, whose
+		// window is not the one that expired
+		deal := s.Deal
 		for _, seat := range s.Awaiting.Seats() {
-			if d.s.Decisions[seat-1] == Undecided {
+			if d.s.Deal == deal && d.s.Decisions[seat-1] == Undecided {
 				d.decideRedeal(seat, false, ByTimeout)
 			}
 		}

@@ -19,164 +19,128 @@ const (
 	Invalid           PlayType = "INVALID"
 )
 
-// kindCounts is a multiset of kinds by kind index.
-type kindCounts [numKinds]uint8
+// playStats is what classification needs from a multiset of kinds.
+type playStats struct {
+	n, sum, maxCount int
+	kinds            uint16 // bit k set when kind k is present
+}
+
+func (p *playStats) add(kind uint8, count int) {
+	p.n++
+	p.sum += numKinds - int(kind)
+	p.kinds |= 1 << kind
+	p.maxCount = max(p.maxCount, count)
+}
 
 // Classify gives the type of a multiset of kinds (rules §2). It does not check
 // copy limits; an unknown kind, no pieces or 7+ pieces is INVALID.
 func Classify(ks []Kind) PlayType {
-	c, ok := countKinds(ks)
+	p, ok := statsOfKinds(ks)
 	if !ok {
 		return Invalid
 	}
-	return c.classify(len(ks))
+	return p.classify()
 }
 
 // PlayValue is the core sum for extended straights and the plain sum of
 // points otherwise (rules §3.1).
 func PlayValue(ks []Kind) int {
-	c, ok := countKinds(ks)
-	if !ok || len(ks) > 6 {
+	p, ok := statsOfKinds(ks)
+	if !ok {
 		sum := 0
 		for _, k := range ks {
 			sum += k.Points()
 		}
 		return sum
 	}
-	return c.value(c.classify(len(ks)))
+	return p.value(p.classify())
 }
 
-func countKinds(ks []Kind) (kindCounts, bool) {
-	var c kindCounts
+func statsOfKinds(ks []Kind) (playStats, bool) {
+	var p playStats
 	if len(ks) > 6 {
-		return c, false
+		return p, false
 	}
+	var counts [numKinds]int
 	for _, k := range ks {
 		i, ok := kindIndex(k)
 		if !ok {
-			return c, false
+			return p, false
 		}
-		c[i]++
+		counts[i]++
+		p.add(uint8(i), counts[i])
 	}
-	return c, true
-}
-
-func countHand(h Hand) kindCounts {
-	var c kindCounts
-	for m := uint32(h); m != 0; m &= m - 1 {
-		c[kindOfID[bits.TrailingZeros32(m)]]++
-	}
-	return c
+	return p, true
 }
 
 // ClassifyHand classifies a set of piece ids and gives its value.
 func ClassifyHand(h Hand) (PlayType, int) {
-	n := h.Len()
-	if n == 0 || n > 6 {
+	if h.Len() > 6 {
 		return Invalid, h.Points()
 	}
-	c := countHand(h)
-	t := c.classify(n)
-	return t, c.value(t)
+	var p playStats
+	var counts [numKinds]int
+	for m := uint32(h); m != 0; m &= m - 1 {
+		k := kindOfID[bits.TrailingZeros32(m)]
+		counts[k]++
+		p.add(k, counts[k])
+	}
+	t := p.classify()
+	return t, p.value(t)
 }
 
-func (c *kindCounts) classify(n int) PlayType {
-	if n < 1 || n > 6 {
+// Kind masks: the colours and the two groups of rules §1.
+const (
+	redKinds     uint16 = 0b01_0101_0101_0101
+	blackKinds   uint16 = 0b10_1010_1010_1010
+	generalGroup uint16 = 0b00_0000_0011_1111
+	chariotGroup uint16 = 0b00_1111_1100_0000
+	soldierKinds uint16 = 0b11_0000_0000_0000
+)
+
+func (p *playStats) classify() PlayType {
+	switch distinct := bits.OnesCount16(p.kinds); {
+	case p.n < 1 || p.n > 6:
 		return Invalid
-	}
-	if n == 1 {
+	case p.n == 1:
 		return Single
-	}
-	// distinct kinds, and whether they share one colour and one group
-	distinct, first := 0, -1
-	colour, group := -1, -1
-	oneColour, oneGroup := true, true
-	for k, cnt := range c {
-		if cnt == 0 {
-			continue
-		}
-		distinct++
-		if first < 0 {
-			first = k
-		}
-		if colour >= 0 && k%2 != colour {
-			oneColour = false
-		}
-		colour = k % 2
-		g := groupOfName(k / 2)
-		if g < 0 || (group >= 0 && g != group) {
-			oneGroup = false
-		}
-		group = g
-	}
-	if distinct == 1 {
-		if n == 2 {
-			return Pair
-		}
-		if first/2 != nameSoldier {
-			return Invalid
-		}
-		switch n {
-		case 3:
-			return ThreeOfAKind
-		case 4:
-			return FourOfAKind
-		case 5:
-			return FiveOfAKind
-		}
+	case distinct == 1 && p.n == 2:
+		return Pair
+	case distinct == 1 && p.kinds&soldierKinds != 0:
+		return [...]PlayType{3: ThreeOfAKind, 4: FourOfAKind, 5: FiveOfAKind, 6: Invalid}[p.n]
+	case distinct != 3 || p.maxCount > 2:
 		return Invalid
 	}
-	// Straights need one colour, one group and all three of its names.
-	if !oneColour || !oneGroup || distinct != 3 {
+	// Three kinds of one colour, all of one group: its three names.
+	oneColour := p.kinds&redKinds == p.kinds || p.kinds&blackKinds == p.kinds
+	inGeneral, inChariot := p.kinds&generalGroup == p.kinds, p.kinds&chariotGroup == p.kinds
+	if !oneColour || !(inGeneral || inChariot) {
 		return Invalid
 	}
-	twice := 0
-	for _, cnt := range c {
-		switch cnt {
-		case 0, 1:
-		case 2:
-			twice++
-		default:
-			return Invalid
-		}
-	}
-	switch {
-	case n == 3:
+	switch p.n { // each name at most twice, so n - 3 names appear twice
+	case 3:
 		return Straight
-	case n == 4 && twice == 1:
+	case 4:
 		return ExtendedStraight
-	case n == 5 && twice == 2:
+	case 5:
 		return ExtendedStraight5
-	case n == 6 && twice == 3 && group == 1:
+	}
+	if inChariot {
 		return DoubleStraight
 	}
 	return Invalid
 }
 
-// groupOfName: 0 GENERAL group, 1 CHARIOT group, -1 soldier.
-func groupOfName(name int) int {
-	switch {
-	case name < 3:
-		return 0
-	case name < nameSoldier:
-		return 1
+// value is the core sum for extended straights, else the plain sum.
+func (p *playStats) value(t PlayType) int {
+	if t != ExtendedStraight && t != ExtendedStraight5 {
+		return p.sum
 	}
-	return -1
-}
-
-func (c *kindCounts) value(t PlayType) int {
-	sum := 0
-	for k, cnt := range c {
-		if cnt == 0 {
-			continue
-		}
-		if t == ExtendedStraight || t == ExtendedStraight5 {
-			sum += numKinds - k
-		} else {
-			sum += int(cnt) * (numKinds - k)
-		}
+	core := 0
+	for m := p.kinds; m != 0; m &= m - 1 {
+		core += numKinds - bits.TrailingZeros16(m)
 	}
-	return sum
+	return core
 }
 
 // TurnWinner returns the index of the winning play (rules §3.2), or -1 when

@@ -41,7 +41,9 @@ func ViewOf(s State, seat int) SeatView {
 }
 
 // Options are the declarations the seat may make now.
-func (v SeatView) Options() []int { return DeclarationOptions(v.OthersTotal, v.LastToDeclare, v.ZeroStreak) }
+func (v SeatView) Options() []int {
+	return DeclarationOptions(v.OthersTotal, v.LastToDeclare, v.ZeroStreak)
+}
 
 // owes reports whether seat owes a decision now.
 func owes(s *State, seat int) bool {
@@ -72,8 +74,9 @@ func BotsOwing(s State) SeatSet {
 // botsAct lets every bot-controlled seat owing a decision act, in seat order
 // (rules §19.1).
 func (d *decider) botsAct(by string) {
+	deal := d.s.Deal // answers that resolve a cycle may deal anew: a new decision
 	for _, seat := range BotsOwing(d.s).Seats() {
-		if d.err == nil && owes(&d.s, seat) {
+		if d.err == nil && d.s.Deal == deal && owes(&d.s, seat) {
 			d.botAct(seat, by)
 		}
 	}
