@@ -1,6 +1,7 @@
 // Command liaptui hosts Liap Tui games. Subcommands:
 //
-//	liaptui sim   plays seeded games offline and prints figures (see README)
+//	liaptui sim      plays seeded games offline and prints figures (see README)
+//	liaptui replay   folds one stored room read-only and prints its state
 package main
 
 import (
@@ -28,11 +29,13 @@ func main() {
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: liaptui sim [flags]")
+		return errors.New("usage: liaptui sim|replay [flags]")
 	}
 	switch args[0] {
 	case "sim":
 		return runSim(ctx, args[1:], out)
+	case "replay":
+		return runReplay(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown subcommand %q (want sim)", args[0])
+	return fmt.Errorf("unknown subcommand %q (want sim or replay)", args[0])
 }

@@ -10,6 +10,7 @@ import (
 // the table; the others are human seats whose decisions the strategy makes.
 // A match with any driven seat needs seat 1 driven, since seat 1 hosts.
 type Match struct {
+	RoomID     string // "MATCH" when empty
 	Seed       uint64
 	Strategies [numSeats]Strategy
 	Config     Config
@@ -76,16 +77,19 @@ func playerID(seat int) string { return fmt.Sprintf("p%d", seat) }
 
 // setupCommands creates the room, seats everyone and starts the game.
 func setupCommands(m Match) []Command {
-	cfg := m.Config
+	cfg, room := m.Config, m.RoomID
+	if room == "" {
+		room = "MATCH"
+	}
 	if m.Strategies[0] == nil {
-		cmds := []Command{CreateRoom{RoomID: "MATCH", Config: cfg}}
+		cmds := []Command{CreateRoom{RoomID: room, Config: cfg}}
 		for seat := 1; seat <= numSeats; seat++ {
 			cmds = append(cmds, SetSeat{AsServer: true, Seat: seat, Bot: true})
 		}
 		return append(cmds, Start{AsServer: true})
 	}
 	host := playerID(1)
-	cmds := []Command{CreateRoom{RoomID: "MATCH", Host: &Player{PlayerID: host, Name: "Seat 1"}, Config: cfg}}
+	cmds := []Command{CreateRoom{RoomID: room, Host: &Player{PlayerID: host, Name: "Seat 1"}, Config: cfg}}
 	for seat := 2; seat <= numSeats; seat++ {
 		if m.Strategies[seat-1] == nil {
 			cmds = append(cmds, SetSeat{PlayerID: host, Seat: seat, Bot: true})

@@ -1,0 +1,209 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cleanup triggers (retention_cleanup.trigger).
+const (
+	TriggerSchedule = "schedule"
+	TriggerManual   = "manual"
+)
+
+// CleanupRequest asks for a retention run (observability §6.8).
+type CleanupRequest struct {
+	Cutoff  time.Time // delete what ended before this instant
+	DryRun  bool
+	Trigger string
+	// HasActor reports whether the room registry still holds an actor for
+	// a stream; such streams are never deleted, whatever their status.
+	HasActor func(stream string) bool
+}
+
+// CleanupResult is what a run deleted, or in a dry run would delete.
+type CleanupResult struct {
+	At                  float64 `json:"at"`
+	DryRun              bool    `json:"dry_run"`
+	Trigger             string  `json:"-"`
+	Cutoff              float64 `json:"-"`
+	DeletedRooms        int64   `json:"deleted_rooms"`
+	DeletedEvents       int64   `json:"deleted_events"`
+	DeletedSystemEvents int64   `json:"deleted_system_events"`
+	DurationMs          float64 `json:"-"`
+}
+
+// retentionRecord keeps the latest run for the stats body.
+type retentionRecord struct {
+	mu   sync.Mutex
+	last *CleanupResult
+}
+
+// cleanupChunk is how many streams one writer request deletes.
+const cleanupChunk = 100
+
+// Cleanup deletes finished or closed room streams that ended before the
+// cutoff and have no actor, and _system events older than the cutoff. Live
+// rooms are never touched. A run already going gives ErrInProgress.
+func (s *Store) Cleanup(ctx context.Context, req CleanupRequest) (CleanupResult, error) {
+	if !s.cleanupMu.TryLock() {
+		return CleanupResult{}, ErrInProgress
+	}
+	defer s.cleanupMu.Unlock()
+	start := s.clock.Now()
+	cutoff := req.Cutoff.UnixMilli()
+	res := CleanupResult{At: unixSeconds(start), DryRun: req.DryRun, Trigger: req.Trigger,
+		Cutoff: float64(cutoff) / 1000}
+	doomed, events, err := s.expiredStreams(ctx, cutoff, req.HasActor)
+	if err != nil {
+		return res, fmt.Errorf("cleanup: %w", err)
+	}
+	err = s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE room_id = ? AND at < ?", SystemStream, cutoff).
+		Scan(&res.DeletedSystemEvents)
+	if err != nil {
+		return res, fmt.Errorf("cleanup: %w", err)
+	}
+	res.DeletedRooms, res.DeletedEvents = int64(len(doomed)), events
+	if req.DryRun {
+		return res, nil
+	}
+	for i := 0; i < len(doomed); i += cleanupChunk {
+		if err := s.deleteStreams(ctx, doomed[i:min(i+cleanupChunk, len(doomed))]); err != nil {
+			return res, fmt.Errorf("cleanup: %w", err)
+		}
+	}
+	if err := s.trimSystem(ctx, cutoff); err != nil {
+		return res, fmt.Errorf("cleanup: %w", err)
+	}
+	if res.DeletedEvents+res.DeletedSystemEvents >= 1000 {
+		if _, err := s.write.ExecContext(ctx, "PRAGMA incremental_vacuum(2000)"); err != nil {
+			return res, fmt.Errorf("cleanup vacuum: %w", err)
+		}
+		if _, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			return res, fmt.Errorf("cleanup checkpoint: %w", err)
+		}
+	}
+	res.DurationMs = float64(s.clock.Now().Sub(start).Microseconds()) / 1000
+	payload, _ := json.Marshal(map[string]any{"trigger": req.Trigger, "cutoff": cutoff, "rooms": res.DeletedRooms,
+		"events": res.DeletedEvents, "system_events": res.DeletedSystemEvents, "duration_ms": res.DurationMs})
+	if _, err := s.Append(ctx, SystemStream, 0, AnyHead, []NewEvent{{Type: "retention_cleanup", Payload: payload}}); err != nil {
+		return res, fmt.Errorf("cleanup record: %w", err)
+	}
+	s.stats.invalidate()
+	s.retention.mu.Lock()
+	s.retention.last = &res
+	s.retention.mu.Unlock()
+	return res, nil
+}
+
+// LastCleanup is the latest completed run, nil before the first.
+func (s *Store) LastCleanup() *CleanupResult {
+	s.retention.mu.Lock()
+	defer s.retention.mu.Unlock()
+	return s.retention.last
+}
+
+func (s *Store) expiredStreams(ctx context.Context, cutoff int64, hasActor func(string) bool) ([]string, int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT room_id, head_seq - first_seq + 1 FROM streams
+		WHERE kind IN ('room', 'canary') AND status IN ('finished', 'closed') AND finished_at < ?`, cutoff)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var doomed []string
+	var events int64
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, 0, err
+		}
+		if hasActor != nil && hasActor(id) {
+			continue
+		}
+		doomed = append(doomed, id)
+		events += n
+	}
+	return doomed, events, rows.Err()
+}
+
+// deleteStreams removes streams in one writer request; a stream that became
+// live again in between is kept.
+func (s *Store) deleteStreams(ctx context.Context, streams []string) error {
+	req := &appendReq{done: make(chan struct{})}
+	req.op = func(tx *sql.Tx, w *writer) error {
+		in := "(?" + strings.Repeat(",?", len(streams)-1) + ")"
+		args := make([]any, len(streams))
+		for i, id := range streams {
+			args[i] = id
+			delete(w.heads, id)
+		}
+		filter := " WHERE room_id IN " + in + " AND room_id IN (SELECT room_id FROM streams WHERE status != 'live')"
+		counts, err := countTypes(ctx, tx, "SELECT type, COUNT(*) FROM events"+filter+" GROUP BY type", args)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range []string{"DELETE FROM events" + filter, "DELETE FROM snapshots" + filter,
+			"DELETE FROM streams WHERE room_id IN " + in + " AND status != 'live'"} {
+			if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+				return err
+			}
+		}
+		req.onCommit = func() { w.s.typeCount.subtract(counts) }
+		return nil
+	}
+	if err := s.submit(ctx, req); err != nil {
+		return err
+	}
+	return req.err
+}
+
+// trimSystem deletes _system events older than the cutoff; seq numbers are
+// never reused, first_seq moves on.
+func (s *Store) trimSystem(ctx context.Context, cutoff int64) error {
+	req := &appendReq{stream: SystemStream, done: make(chan struct{})}
+	req.op = func(tx *sql.Tx, w *writer) error {
+		counts, err := countTypes(ctx, tx, "SELECT type, COUNT(*) FROM events WHERE room_id = ? AND at < ? GROUP BY type",
+			[]any{SystemStream, cutoff})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE room_id = ? AND at < ?", SystemStream, cutoff); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE streams SET first_seq = COALESCE(
+			(SELECT MIN(seq) FROM events WHERE room_id = ?), head_seq + 1) WHERE room_id = ?`, SystemStream, SystemStream)
+		if err != nil {
+			return err
+		}
+		req.onCommit = func() { w.s.typeCount.subtract(counts) }
+		return nil
+	}
+	if err := s.submit(ctx, req); err != nil {
+		return err
+	}
+	return req.err
+}
+
+func countTypes(ctx context.Context, tx *sql.Tx, query string, args []any) (map[string]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		counts[t] = n
+	}
+	return counts, rows.Err()
+}
