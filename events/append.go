@@ -23,6 +23,7 @@ type appendReq struct {
 	bytes       int
 	op          func(tx *sql.Tx, w *writer) error
 	onCommit    func() // set by op; runs once its transaction committed
+	outsideTx   bool   // op runs on the write connection outside a transaction
 
 	stored []Stored
 	err    error

@@ -81,11 +81,8 @@ func (s *Store) Cleanup(ctx context.Context, req CleanupRequest) (CleanupResult,
 		return res, fmt.Errorf("cleanup: %w", err)
 	}
 	if res.DeletedEvents+res.DeletedSystemEvents >= 1000 {
-		if _, err := s.write.ExecContext(ctx, "PRAGMA incremental_vacuum(2000)"); err != nil {
-			return res, fmt.Errorf("cleanup vacuum: %w", err)
-		}
-		if _, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			return res, fmt.Errorf("cleanup checkpoint: %w", err)
+		if err := s.compact(ctx); err != nil {
+			return res, fmt.Errorf("cleanup: %w", err)
 		}
 	}
 	res.DurationMs = float64(s.clock.Now().Sub(start).Microseconds()) / 1000
@@ -183,6 +180,23 @@ func (s *Store) trimSystem(ctx context.Context, cutoff int64) error {
 		}
 		req.onCommit = func() { w.s.typeCount.subtract(counts) }
 		return nil
+	}
+	if err := s.submit(ctx, req); err != nil {
+		return err
+	}
+	return req.err
+}
+
+// compact returns freed pages to the file system and checkpoints, on the
+// writer's connection and goroutine.
+func (s *Store) compact(ctx context.Context) error {
+	req := &appendReq{done: make(chan struct{}), outsideTx: true}
+	req.op = func(_ *sql.Tx, w *writer) error {
+		if _, err := w.s.write.ExecContext(ctx, "PRAGMA incremental_vacuum(2000)"); err != nil {
+			return fmt.Errorf("vacuum: %w", err)
+		}
+		_, err := w.s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		return err
 	}
 	if err := s.submit(ctx, req); err != nil {
 		return err

@@ -108,10 +108,12 @@ type Store struct {
 	write *sql.DB // the writer goroutine's only connection
 	read  *sql.DB // query_only pool
 
-	queue   chan *appendReq
-	stop    chan struct{}
-	done    chan struct{}
-	closing sync.Once
+	queue      chan *appendReq
+	stop       chan struct{}
+	done       chan struct{}
+	closing    sync.Once
+	closeFiles sync.Once
+	closeErr   error
 
 	metrics   writerMetrics
 	typeCount typeCounter
@@ -203,7 +205,8 @@ func OpenReadOnly(ctx context.Context, path string, clock monitor.Clock) (*Store
 }
 
 // Close stops taking appends, commits what is queued, checkpoints the WAL
-// and closes the files. It returns when done or when ctx ends.
+// and closes the files. It returns when done or when ctx ends; once it has
+// succeeded, later calls return nil.
 func (s *Store) Close(ctx context.Context) error {
 	s.closing.Do(func() { close(s.stop) })
 	select {
@@ -211,11 +214,15 @@ func (s *Store) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("close event store: %w", ctx.Err())
 	}
-	if s.write == nil {
-		return s.read.Close()
-	}
-	_, cpErr := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return errors.Join(cpErr, s.closeDBs())
+	s.closeFiles.Do(func() {
+		if s.write == nil {
+			s.closeErr = s.read.Close()
+			return
+		}
+		_, cpErr := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		s.closeErr = errors.Join(cpErr, s.closeDBs())
+	})
+	return s.closeErr
 }
 
 func (s *Store) closeDBs() error { return errors.Join(s.read.Close(), s.write.Close()) }

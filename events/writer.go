@@ -334,10 +334,16 @@ func (w *writer) writeStreams(ctx context.Context, tx *sql.Tx, pending map[strin
 	return nil
 }
 
-// runOp runs a maintenance operation in its own transaction.
+// runOp runs a maintenance operation in its own transaction, or outside
+// any for the statements SQLite refuses inside one (checkpoints).
 func (w *writer) runOp(req *appendReq) {
 	ctx := context.Background()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return req.op(tx, w) })
+	var err error
+	if req.outsideTx {
+		err = req.op(nil, w)
+	} else {
+		err = w.inTx(ctx, func(tx *sql.Tx) error { return req.op(tx, w) })
+	}
 	if req.err = err; err == nil && req.onCommit != nil {
 		req.onCommit()
 	}
