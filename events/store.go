@@ -106,6 +106,7 @@ type Store struct {
 	opts  Options
 	clock monitor.Clock
 	write *sql.DB // the writer goroutine's only connection
+	ckpt  *checkpointer
 	read  *sql.DB // query_only pool
 
 	queue      chan *appendReq
@@ -133,7 +134,7 @@ func dsn(path string, o Options, readOnly bool) string {
 	if readOnly {
 		return q + "&_pragma=query_only(1)"
 	}
-	return q + "&_auto_vacuum=INCREMENTAL&_txlock=immediate"
+	return q + "&_auto_vacuum=INCREMENTAL&_txlock=immediate&_pragma=wal_autocheckpoint(0)"
 }
 
 // Open opens (creating if needed) the store file at path, migrates it and
@@ -169,11 +170,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	w := &writer{s: s, heads: map[string]streamHead{}, inserts: map[int]*sql.Stmt{}}
+	w := &writer{s: s, heads: map[string]streamHead{}, inserts: map[int]*sql.Stmt{}, updates: map[int]*sql.Stmt{}}
 	if err := w.prepareStatements(ctx); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
+	if s.ckpt, err = newCheckpointer(path, opts); err != nil {
+		w.closeStatements()
+		s.closeDBs()
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	go s.ckpt.run(s.stop)
 	go w.run()
 	return s, nil
 }
@@ -219,8 +226,9 @@ func (s *Store) Close(ctx context.Context) error {
 			s.closeErr = s.read.Close()
 			return
 		}
+		ckErr := s.ckpt.close()
 		_, cpErr := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-		s.closeErr = errors.Join(cpErr, s.closeDBs())
+		s.closeErr = errors.Join(ckErr, cpErr, s.closeDBs())
 	})
 	return s.closeErr
 }

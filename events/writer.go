@@ -25,12 +25,13 @@ type streamHead struct {
 // and the rest of its batch commits; what reaches SQL is one multi-row
 // INSERT of the batch's events and one upsert of its streams.
 type writer struct {
-	s                          *Store
-	heads                      map[string]streamHead
-	nextID                     int64             // 0: reload from sqlite_sequence
-	inserts                    map[int]*sql.Stmt // by row count
-	insertStream, updateStream *sql.Stmt
-	failures                   int
+	s        *Store
+	heads    map[string]streamHead
+	nextID   int64             // 0: reload from sqlite_sequence
+	inserts  map[int]*sql.Stmt // by row count
+	updates  map[int]*sql.Stmt // streams head updates by row count
+	failures int
+	commits  int
 }
 
 func (w *writer) run() {
@@ -151,6 +152,9 @@ func (w *writer) commit(batch []*appendReq) {
 		}
 	} else {
 		w.failures = 0
+		if w.commits++; w.commits%checkpointEvery == 0 {
+			w.s.ckpt.request()
+		}
 		for stream, h := range pending {
 			h.exists, h.finishedAt = true, 0
 			w.heads[stream] = h
@@ -269,14 +273,16 @@ func (w *writer) insertEvents(ctx context.Context, tx *sql.Tx, reqs []*appendReq
 // it runs before the writer starts, while no transaction holds the only
 // connection.
 func (w *writer) prepareStatements(ctx context.Context) error {
-	var err error
-	if w.insertStream, err = w.s.write.PrepareContext(ctx, insertStreamSQL); err != nil {
-		return err
-	}
-	if w.updateStream, err = w.s.write.PrepareContext(ctx, updateStreamSQL); err != nil {
-		return err
-	}
 	for rows := 1; rows <= insertRows; rows++ {
+		update, err := w.s.write.PrepareContext(ctx, `UPDATE streams SET head_seq = v.head, status = v.status,
+			updated_at = ?, finished_at = COALESCE(v.finished, streams.finished_at)
+			FROM (SELECT column1 AS id, column2 AS head, column3 AS status, column4 AS finished FROM (VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?),", rows), ",")+`)) AS v WHERE streams.room_id = v.id`)
+		if err != nil {
+			w.closeStatements()
+			return err
+		}
+		w.updates[rows] = update
 		q := "INSERT INTO events (id, room_id, seq, type, schema_version, payload, actor, correlation_id, at) VALUES " +
 			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", rows), ",")
 		stmt, err := w.s.write.PrepareContext(ctx, q)
@@ -290,46 +296,43 @@ func (w *writer) prepareStatements(ctx context.Context) error {
 }
 
 func (w *writer) closeStatements() {
-	for _, stmt := range []*sql.Stmt{w.insertStream, w.updateStream} {
-		if stmt != nil {
-			stmt.Close()
-		}
+	for _, stmt := range w.updates {
+		stmt.Close()
 	}
 	for _, stmt := range w.inserts {
 		stmt.Close()
 	}
 }
 
-const (
-	insertStreamSQL = `INSERT INTO streams (room_id, kind, status, head_seq, first_seq, incarnation, created_at,
-		updated_at, finished_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`
-	updateStreamSQL = `UPDATE streams SET head_seq = ?, status = ?, updated_at = ?,
-		finished_at = COALESCE(?, finished_at) WHERE room_id = ?`
-)
-
-// writeStreams writes the new heads of the streams the batch touched.
+// writeStreams writes the new heads of the streams the batch touched: one
+// INSERT for new streams and one UPDATE … FROM (VALUES …) for the others.
 func (w *writer) writeStreams(ctx context.Context, tx *sql.Tx, pending map[string]streamHead, now int64) error {
-	var insert, update *sql.Stmt
+	var newArgs, oldArgs []any
 	for stream, h := range pending {
 		var finished any
 		if h.finishedAt != 0 {
 			finished = h.finishedAt
 		}
-		var err error
 		if h.exists {
-			if update == nil {
-				update = tx.StmtContext(ctx, w.updateStream)
-			}
-			_, err = update.ExecContext(ctx, h.seq, h.status, now, finished, stream)
+			oldArgs = append(oldArgs, stream, h.seq, h.status, finished)
 		} else {
-			if insert == nil {
-				insert = tx.StmtContext(ctx, w.insertStream)
-			}
-			_, err = insert.ExecContext(ctx, stream, h.kind, h.status, h.seq, h.incarnation, now, now, finished)
+			newArgs = append(newArgs, stream, h.kind, h.status, h.seq, h.incarnation, now, now, finished)
 		}
-		if err != nil {
+	}
+	if len(newArgs) > 0 {
+		q := `INSERT INTO streams (room_id, kind, status, head_seq, first_seq, incarnation, created_at, updated_at,
+			finished_at) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,1,?,?,?,?),", len(newArgs)/8), ",")
+		if _, err := tx.ExecContext(ctx, q, newArgs...); err != nil {
 			return err
 		}
+	}
+	for len(oldArgs) > 0 {
+		n := min(len(oldArgs)/4, insertRows)
+		args := append([]any{now}, oldArgs[:4*n]...)
+		if _, err := tx.StmtContext(ctx, w.updates[n]).ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		oldArgs = oldArgs[4*n:]
 	}
 	return nil
 }
