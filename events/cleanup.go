@@ -24,6 +24,9 @@ type CleanupRequest struct {
 	// HasActor reports whether the room registry still holds an actor for
 	// a stream; such streams are never deleted, whatever their status.
 	HasActor func(stream string) bool
+	// Seated reports whether a player holds a seat in a live room; such
+	// identities are kept however long they were unseen.
+	Seated func(playerID string) bool
 }
 
 // CleanupResult is what a run deleted, or in a dry run would delete.
@@ -35,6 +38,7 @@ type CleanupResult struct {
 	DeletedRooms        int64   `json:"deleted_rooms"`
 	DeletedEvents       int64   `json:"deleted_events"`
 	DeletedSystemEvents int64   `json:"deleted_system_events"`
+	DeletedIdentities   int64   `json:"-"`
 	DurationMs          float64 `json:"-"`
 }
 
@@ -69,8 +73,24 @@ func (s *Store) Cleanup(ctx context.Context, req CleanupRequest) (CleanupResult,
 		return res, fmt.Errorf("cleanup: %w", err)
 	}
 	res.DeletedRooms, res.DeletedEvents = int64(len(doomed)), events
+	players, err := s.expiredIdentities(ctx, cutoff, req.Seated)
+	if err != nil {
+		return res, fmt.Errorf("cleanup: %w", err)
+	}
+	res.DeletedIdentities = int64(len(players))
 	if req.DryRun {
 		return res, nil
+	}
+	for i := 0; i < len(players); i += cleanupChunk {
+		chunk := players[i:min(i+cleanupChunk, len(players))]
+		err := s.writeOp(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "DELETE FROM identities WHERE last_seen_at < ? AND player_id IN (?"+
+				strings.Repeat(",?", len(chunk)-1)+")", append([]any{cutoff}, anySlice(chunk)...)...)
+			return err
+		})
+		if err != nil {
+			return res, fmt.Errorf("cleanup identities: %w", err)
+		}
 	}
 	for i := 0; i < len(doomed); i += cleanupChunk {
 		if err := s.deleteStreams(ctx, doomed[i:min(i+cleanupChunk, len(doomed))]); err != nil {
@@ -127,6 +147,34 @@ func (s *Store) expiredStreams(ctx context.Context, cutoff int64, hasActor func(
 		events += n
 	}
 	return doomed, events, rows.Err()
+}
+
+// expiredIdentities lists players unseen since the cutoff and not seated.
+func (s *Store) expiredIdentities(ctx context.Context, cutoff int64, seated func(string) bool) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT player_id FROM identities WHERE last_seen_at < ?", cutoff)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if seated == nil || !seated(id) {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 // deleteStreams removes streams in one writer request; a stream that became
