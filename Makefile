@@ -7,7 +7,7 @@ DATA ?= ./data
 .PHONY: run test bench build vet sim
 
 run:
-	$(GO) run . serve -addr $(ADDR) -data $(DATA)
+	$(GO) run . serve -http.addr $(ADDR) -data_dir $(DATA)
 
 # The race detector needs cgo; it is the only place cgo is switched on. The
 # events replay property test is too slow under the race detector (pure-Go

@@ -1,7 +1,9 @@
 // Command liaptui hosts Liap Tui games. Subcommands:
 //
+//	liaptui serve    serves the game (the default)
 //	liaptui sim      plays seeded games offline and prints figures (see README)
 //	liaptui replay   folds one stored room read-only and prints its state
+//	liaptui load     drives many WebSocket clients against a server
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -28,14 +31,18 @@ func main() {
 
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("usage: liaptui sim|replay [flags]")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runServe(ctx, args, out)
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], out)
 	case "sim":
 		return runSim(ctx, args[1:], out)
 	case "replay":
 		return runReplay(ctx, args[1:], out)
+	case "load":
+		return runLoad(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown subcommand %q (want sim or replay)", args[0])
+	return fmt.Errorf("unknown subcommand %q (want serve, sim, replay or load)", args[0])
 }

@@ -38,7 +38,6 @@ func TestSimRejectsBadFlags(t *testing.T) {
 		{"sim", "-seats", "table,bot,bot,bot"},
 		{"sim", "-nope"},
 		{"serve-me"},
-		{},
 	} {
 		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q: want an error", args)

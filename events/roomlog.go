@@ -60,3 +60,10 @@ func (l RoomLog) LiveRoomIDs(ctx context.Context) ([]string, error) {
 	}
 	return ids, err
 }
+
+// RoomInfo reads a stream's stored head and creation instant without
+// folding it (room.RoomInfoReader).
+func (l RoomLog) RoomInfo(ctx context.Context, room string) (int64, game.Instant, error) {
+	info, err := l.Store.Stream(ctx, room)
+	return info.HeadSeq, game.Instant(info.CreatedAt), err
+}

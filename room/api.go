@@ -25,11 +25,13 @@ type EventLog interface {
 	LiveRoomIDs(ctx context.Context) ([]string, error)
 }
 
-// Committed is one stored and applied event with its sequence number.
+// Committed is one stored and applied event with its sequence number and
+// the state right after it (each pushed event carries the view after it).
 type Committed struct {
 	Seq           int64
 	Event         game.Event
 	CorrelationID string
+	State         game.State
 }
 
 // Publisher receives what a room did, on the room's goroutine, in seq order,
@@ -42,4 +44,13 @@ type Publisher interface {
 	// Rebuilt says the room's actor was rebuilt from its stream: members
 	// get a fresh view (protocol room.view "rebuilt").
 	Rebuilt(roomID string, state game.State, head int64)
+}
+
+// RoomInfoReader may also be implemented by an EventLog. It reads a stream's
+// stored head and creation instant without folding it, which the replay
+// cannot give for a stream that does not fold. Without it the room guesses
+// the head of a corrupt stream (the failed event is usually the last one) and
+// dates a restored room at its restore.
+type RoomInfoReader interface {
+	RoomInfo(ctx context.Context, room string) (headSeq int64, createdAt game.Instant, err error)
 }

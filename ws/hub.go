@@ -1,0 +1,209 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"liaptui/game"
+	"liaptui/monitor"
+	"liaptui/room"
+)
+
+// Rooms is what the hub needs from the room registry.
+type Rooms interface {
+	Create(ctx context.Context, host game.Player, quickPlay bool) (room.Outcome, error)
+	Join(ctx context.Context, id string, player game.Player) (room.Outcome, error)
+	Leave(ctx context.Context, playerID string) (room.Outcome, error)
+	Seat(ctx context.Context, playerID string, seat int, bot bool) (room.Outcome, error)
+	Start(ctx context.Context, playerID string) (room.Outcome, error)
+	Redeal(ctx context.Context, playerID string, deal int, accept bool) (room.Outcome, error)
+	Declare(ctx context.Context, playerID string, value int) (room.Outcome, error)
+	Play(ctx context.Context, playerID string, pieces []int) (room.Outcome, error)
+	Disconnect(ctx context.Context, playerID string) (room.Outcome, error)
+	Reconnect(ctx context.Context, playerID string) (room.Outcome, error)
+	MemberRoom(playerID string) (string, bool)
+	Room(id string) (*room.Room, bool)
+	Summaries() []room.Summary
+}
+
+// Identities stores player identities by token.
+type Identities interface {
+	CreateIdentity(ctx context.Context, playerID, name, token string) error
+	// IdentityByToken returns the player id and name; an unknown token is
+	// an error for which IsUnknownToken is true.
+	IdentityByToken(ctx context.Context, token string) (playerID, name string, err error)
+	IsUnknownToken(err error) bool
+}
+
+// History reads a room's stored events for resync.
+type History interface {
+	Since(ctx context.Context, roomID string, afterSeq int64, limit int) ([]StoredEvent, error)
+}
+
+// Config holds the hub's limits (protocol §0.3).
+type Config struct {
+	MaxFrameBytes   int
+	HelloTimeout    time.Duration
+	PingInterval    time.Duration
+	PongTimeout     time.Duration
+	WriteTimeout    time.Duration
+	Rate            float64
+	Burst           int
+	QueueSize       int
+	ResyncMaxEvents int
+	LobbyInterval   time.Duration
+}
+
+// DefaultConfig is protocol §0.3.
+func DefaultConfig() Config {
+	return Config{MaxFrameBytes: 4096, HelloTimeout: 10 * time.Second, PingInterval: 20 * time.Second,
+		PongTimeout: 45 * time.Second, WriteTimeout: 10 * time.Second, Rate: 20, Burst: 40, QueueSize: 256,
+		ResyncMaxEvents: 100, LobbyInterval: 500 * time.Millisecond}
+}
+
+// Hub owns the live connections and routes room events to their members.
+// Its counters are the ones the monitor reads (observability §1.3).
+type Hub struct {
+	cfg        Config
+	rooms      Rooms
+	identities Identities
+	history    History
+	clock      monitor.Clock
+	log        *slog.Logger
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	byPlayer map[string]*conn          // authenticated connections
+	members  map[string]map[string]int // room id -> player id -> seat
+	lobby    map[*conn]struct{}        // lobby subscribers
+	stopping bool
+
+	lobbyVersion atomic.Int64
+	lobbyDirty   atomic.Bool
+
+	// counters (observability §1.3)
+	Connections   atomic.Int64
+	FramesQueued  atomic.Int64
+	FramesSent    atomic.Int64
+	FramesFailed  atomic.Int64
+	SlowConsumers atomic.Int64
+	wg            sync.WaitGroup
+}
+
+// NewHub builds a hub; Run starts its lobby pusher.
+func NewHub(cfg Config, rooms Rooms, identities Identities, history History, clock monitor.Clock, log *slog.Logger) *Hub {
+	return &Hub{cfg: cfg, rooms: rooms, identities: identities, history: history, clock: clock, log: log,
+		conns: map[*conn]struct{}{}, byPlayer: map[string]*conn{}, members: map[string]map[string]int{},
+		lobby: map[*conn]struct{}{}}
+}
+
+// Pending is the number of messages queued on all connections.
+func (h *Hub) Pending() int64 {
+	return h.FramesQueued.Load() - h.FramesSent.Load() - h.FramesFailed.Load()
+}
+
+// Publish implements room.Publisher: it queues each committed event, with
+// the member's view after it, to every connected member of the room, and to
+// a member whose membership this batch ended (it sees the events it caused).
+func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) {
+	if len(events) == 0 {
+		return
+	}
+	h.lobbyDirty.Store(true)
+	now := h.clock.Now().UnixMilli()
+	h.mu.Lock()
+	before := h.members[roomID]
+	after := membersOf(state)
+	if state.Closed {
+		delete(h.members, roomID)
+	} else {
+		h.members[roomID] = after
+	}
+	// Members before and after the events: one who left sees the events
+	// it caused, then nothing more. A player's connection is registered only
+	// after its hello, so events appended while a hello resumes the player
+	// are not pushed (protocol §3.4).
+	type target struct {
+		c    *conn
+		seat int
+		ends bool
+	}
+	var targets []target
+	for player, seat := range before {
+		if c := h.byPlayer[player]; c != nil {
+			_, stays := after[player]
+			targets = append(targets, target{c, seat, !stays || state.Closed})
+		}
+	}
+	for player, seat := range after {
+		if _, known := before[player]; known {
+			continue
+		}
+		if c := h.byPlayer[player]; c != nil {
+			targets = append(targets, target{c, seat, state.Closed})
+		}
+	}
+	h.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	stored := make([]StoredEvent, len(events))
+	for i, e := range events {
+		payload, err := json.Marshal(e.Event.Data)
+		if err != nil {
+			h.log.Error("encode event", "room_id", roomID, "type", e.Event.Type(), "error", err)
+			return
+		}
+		stored[i] = StoredEvent{Seq: e.Seq, Type: e.Event.Type(), At: int64(e.Event.At), Payload: payload,
+			CorrelationID: e.CorrelationID, SchemaVersion: 1}
+	}
+	for _, t := range targets {
+		level := Member(t.seat)
+		for i, e := range events {
+			ev, err := Redact(stored[i], level)
+			if err != nil {
+				h.log.Error("redact event", "room_id", roomID, "error", err)
+				continue
+			}
+			view := RenderView(e.State, level, e.Seq, now)
+			t.c.queue(Event(roomID, ev, view))
+		}
+		if t.ends && state.Closed {
+			t.c.queue(RoomClosed(roomID, state.CloseReason, events[len(events)-1].Seq))
+		}
+	}
+}
+
+// Rebuilt implements room.Publisher: members get a fresh view.
+func (h *Hub) Rebuilt(roomID string, state game.State, head int64) {
+	now := h.clock.Now().UnixMilli()
+	h.mu.Lock()
+	members := membersOf(state)
+	h.members[roomID] = members
+	var conns []*conn
+	var seats []int
+	for player, seat := range members {
+		if c := h.byPlayer[player]; c != nil {
+			conns, seats = append(conns, c), append(seats, seat)
+		}
+	}
+	h.mu.Unlock()
+	for i, c := range conns {
+		c.queue(RoomView(roomID, ViewRebuilt, RenderView(state, Member(seats[i]), head, now)))
+	}
+}
+
+// membersOf maps the players holding a seat (and not gone) to their seats.
+func membersOf(s game.State) map[string]int {
+	m := map[string]int{}
+	for i, st := range s.Seats {
+		if st.Occupant == game.Human && !st.Left {
+			m[st.PlayerID] = i + 1
+		}
+	}
+	return m
+}
