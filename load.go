@@ -29,15 +29,19 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	fs.SetOutput(out)
 	target := fs.String("url", "ws://127.0.0.1:8080/ws", "WebSocket URL of the server")
 	clients := fs.Int("clients", 100, "concurrent clients (one quick-play room each)")
-	games := fs.Int("games", 1, "games per client")
+	games := fs.Int("games", 1, "games per client (0: only say hello and stay connected, to measure idle memory)")
 	duration := fs.Duration("timeout", 5*time.Minute, "stop after this long")
 	pid := fs.Int("pid", 0, "server process id for RSS (0: look for a local liaptui serve)")
 	idle := fs.Duration("idle", 0, "after the games, hold the connections open this long and report RSS again")
+	perRoom := fs.Int("per-room", 1, "humans per room: 1 plays quick play with three bots, 4 seats four clients together")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *clients < 1 || *games < 1 {
-		return errors.New("load: -clients and -games must be at least 1")
+	if *clients < 1 || *games < 0 {
+		return errors.New("load: -clients must be at least 1 and -games at least 0")
+	}
+	if *perRoom != 1 && (*perRoom != 4 || *clients%4 != 0) {
+		return errors.New("load: -per-room is 1, or 4 with -clients a multiple of 4")
 	}
 	u, err := url.Parse(*target)
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
@@ -48,15 +52,22 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	if *pid == 0 && isLoopback(u.Hostname()) {
 		*pid = findServerPID()
 	}
+	if *pid != 0 {
+		printRSS(out, *pid, "before the clients", 0)
+	}
 	st := &loadStats{errors: map[string]int{}}
 	conns := make([]*websocket.Conn, *clients)
 	var wg sync.WaitGroup
 	start := time.Now()
+	var tables []*table
+	for i := 0; i < *clients; i += *perRoom {
+		tables = append(tables, newTable(*perRoom))
+	}
 	for i := range *clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conns[i] = playLoad(ctx, *target, *games, st)
+			conns[i] = playLoad(ctx, *target, *games, tables[i / *perRoom], i%*perRoom, st)
 		}()
 	}
 	wg.Wait()
@@ -92,8 +103,58 @@ func (st *loadStats) fail(code string) {
 	st.mu.Unlock()
 }
 
+// table seats a group of clients together: the host (index 0) creates the
+// room and tells the others its id; once they joined it starts the game.
+type table struct {
+	size   int
+	roomID chan string   // host -> guests, one per guest and game
+	joined chan struct{} // guests -> host
+}
+
+func newTable(size int) *table {
+	return &table{size: size, roomID: make(chan string, size), joined: make(chan struct{}, size)}
+}
+
+// seat puts the client at the table for one game.
+func (t *table) seat(ctx context.Context, lc *loadClient, index int) error {
+	if t.size == 1 {
+		_, err := lc.call(ctx, "room.create", map[string]any{"quick_play": true})
+		return err
+	}
+	if index > 0 {
+		select {
+		case id := <-t.roomID:
+			_, err := lc.call(ctx, "room.join", map[string]any{"room_id": id})
+			t.joined <- struct{}{}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	ack, err := lc.call(ctx, "room.create", nil)
+	if err != nil {
+		return err
+	}
+	var d struct {
+		RoomID string `json:"room_id"`
+	}
+	json.Unmarshal(ack.Data, &d)
+	for range t.size - 1 {
+		t.roomID <- d.RoomID
+	}
+	for range t.size - 1 {
+		select {
+		case <-t.joined:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	_, err = lc.call(ctx, "room.start", nil)
+	return err
+}
+
 // playLoad plays games on one connection and returns it, still open.
-func playLoad(ctx context.Context, target string, games int, st *loadStats) *websocket.Conn {
+func playLoad(ctx context.Context, target string, games int, t *table, index int, st *loadStats) *websocket.Conn {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, target, nil)
 	if err != nil {
 		st.fail("dial")
@@ -104,27 +165,30 @@ func playLoad(ctx context.Context, target string, games int, st *loadStats) *web
 		return conn
 	}
 	for range games {
-		if _, err := lc.call(ctx, "room.create", map[string]any{"quick_play": true}); err != nil {
+		lc.view = moveView{}
+		if err := t.seat(ctx, lc, index); err != nil {
 			return conn
 		}
-		for lc.phase() != "game_over" {
+		for lc.view.Phase != "game_over" {
 			if ctx.Err() != nil {
 				st.fail("timeout")
 				return conn
 			}
-			action := lc.myAction()
+			action := lc.view.myAction()
 			if action == "" {
 				if _, err := lc.readFrame(ctx); err != nil {
 					return conn
 				}
 				continue
 			}
-			typ, data := chooseMove(lc.view, action)
+			typ, data := chooseMove(&lc.view, action)
 			if _, err := lc.call(ctx, typ, data); err != nil {
 				return conn
 			}
 		}
-		st.games.Add(1)
+		if index == 0 { // the host counts the table's game
+			st.games.Add(1)
+		}
 		if _, err := lc.call(ctx, "room.leave", nil); err != nil {
 			return conn
 		}
@@ -136,23 +200,7 @@ type loadClient struct {
 	conn *websocket.Conn
 	st   *loadStats
 	next int
-	view map[string]any
-}
-
-func (lc *loadClient) phase() string { p, _ := lc.view["phase"].(string); return p }
-
-func (lc *loadClient) myAction() string {
-	actor, _ := lc.view["actor"].(map[string]any)
-	mySeat, _ := lc.view["my_seat"].(float64)
-	if actor == nil || mySeat == 0 {
-		return ""
-	}
-	for _, s := range actor["seats"].([]any) {
-		if s.(float64) == mySeat {
-			return actor["action"].(string)
-		}
-	}
-	return ""
+	view moveView
 }
 
 type loadFrame struct {
@@ -177,7 +225,7 @@ func (lc *loadClient) readFrame(ctx context.Context) (loadFrame, error) {
 	}
 	if f.Type == "event" {
 		var d struct {
-			View map[string]any `json:"view"`
+			View moveView `json:"view"`
 		}
 		if json.Unmarshal(f.Data, &d) == nil {
 			lc.view = d.View
@@ -227,34 +275,58 @@ func (lc *loadClient) call(ctx context.Context, typ string, data any) (loadFrame
 	}
 }
 
+// moveView is the part of a member view (protocol §6) a client needs to
+// choose its moves; decoding only it keeps the client cheap.
+type moveView struct {
+	Phase  string `json:"phase"`
+	MySeat int    `json:"my_seat"`
+	Deal   int    `json:"deal"`
+	Actor  *struct {
+		Action string `json:"action"`
+		Seats  []int  `json:"seats"`
+	} `json:"actor"`
+	Declarations  []*int `json:"declarations"`
+	ZeroStreaks   []int  `json:"zero_streaks"`
+	RequiredCount *int   `json:"required_count"`
+	MyHand        []struct {
+		ID int `json:"id"`
+	} `json:"my_hand"`
+}
+
+// myAction is the action the view asks of its seat, "" for none.
+func (v *moveView) myAction() string {
+	if v.Actor == nil || v.MySeat == 0 || !slices.Contains(v.Actor.Seats, v.MySeat) {
+		return ""
+	}
+	return v.Actor.Action
+}
+
 // chooseMove picks a legal command from a member view: decline redeals,
 // declare an allowed value, play the lowest single or the N lowest pieces.
-func chooseMove(v map[string]any, action string) (string, map[string]any) {
+func chooseMove(v *moveView, action string) (string, map[string]any) {
 	switch action {
 	case "redeal":
-		return "game.redeal", map[string]any{"accept": false, "deal": v["deal"]}
+		return "game.redeal", map[string]any{"accept": false, "deal": v.Deal}
 	case "declare":
 		total, declared := 0, 0
-		for _, d := range v["declarations"].([]any) {
+		for _, d := range v.Declarations {
 			if d != nil {
-				total += int(d.(float64))
+				total += *d
 				declared++
 			}
 		}
-		seat := int(v["my_seat"].(float64))
-		streak := int(v["zero_streaks"].([]any)[seat-1].(float64))
-		opts := game.DeclarationOptions(total, declared == 3, streak)
+		opts := game.DeclarationOptions(total, declared == 3, v.ZeroStreaks[v.MySeat-1])
 		return "game.declare", map[string]any{"value": opts[len(opts)/3]}
 	}
-	var hand []int
-	for _, p := range v["my_hand"].([]any) {
-		hand = append(hand, int(p.(map[string]any)["id"].(float64)))
-	}
 	n := 1
-	if rc, ok := v["required_count"].(float64); ok {
-		n = int(rc)
+	if v.RequiredCount != nil {
+		n = *v.RequiredCount
 	}
-	return "game.play", map[string]any{"pieces": hand[len(hand)-n:]}
+	hand := make([]int, 0, n)
+	for _, p := range v.MyHand[len(v.MyHand)-n:] {
+		hand = append(hand, p.ID)
+	}
+	return "game.play", map[string]any{"pieces": hand}
 }
 
 func (st *loadStats) print(out io.Writer, clients int, took time.Duration) {
@@ -311,6 +383,9 @@ func findServerPID() int {
 	return 0
 }
 
+// baseRSS is the server's RSS before the clients connected, in KiB.
+var baseRSS int
+
 func printRSS(out io.Writer, pid int, when string, clients int) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -319,8 +394,14 @@ func printRSS(out io.Writer, pid int, when string, clients int) {
 	for _, line := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			fmt.Fprintf(out, "server RSS       %d KiB %s (pid %d; %.1f KiB per connection)\n", kb, when, pid,
-				float64(kb)/float64(clients))
+			fmt.Fprintf(out, "server RSS       %d KiB %s (pid %d)\n", kb, when, pid)
+			if clients > 0 && baseRSS > 0 {
+				fmt.Fprintf(out, "                 %.1f KiB per connection above the RSS before the clients\n",
+					float64(kb-baseRSS)/float64(clients))
+			}
+			if clients == 0 {
+				baseRSS = kb
+			}
 		}
 	}
 }

@@ -77,7 +77,10 @@ type Server struct {
 func New(base context.Context, cfg Config, hub *ws.Hub, rooms Rooms, store Store, players Players, clock monitor.Clock, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, echo: echo.New(), hub: hub, rooms: rooms, store: store, players: players, clock: clock,
 		log: log, base: base, limiters: map[string]*rate.Limiter{}}
-	s.up = websocket.Upgrader{CheckOrigin: s.originAllowed}
+	// Small read buffers and pooled write buffers keep an idle connection
+	// cheap: a write buffer is held only while a frame is being written.
+	s.up = websocket.Upgrader{CheckOrigin: s.originAllowed, ReadBufferSize: 1024, WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{}}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
