@@ -128,23 +128,23 @@ func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) 
 	// after its hello, so events appended while a hello resumes the player
 	// are not pushed (protocol §3.4).
 	type target struct {
-		c    *conn
-		seat int
-		ends bool
+		c      *conn
+		player string
+		ends   bool
 	}
 	var targets []target
-	for player, seat := range before {
+	for player := range before {
 		if c := h.byPlayer[player]; c != nil {
 			_, stays := after[player]
-			targets = append(targets, target{c, seat, !stays || state.Closed})
+			targets = append(targets, target{c, player, !stays || state.Closed})
 		}
 	}
-	for player, seat := range after {
+	for player := range after {
 		if _, known := before[player]; known {
 			continue
 		}
 		if c := h.byPlayer[player]; c != nil {
-			targets = append(targets, target{c, seat, state.Closed})
+			targets = append(targets, target{c, player, state.Closed})
 		}
 	}
 	h.mu.Unlock()
@@ -162,8 +162,13 @@ func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) 
 			CorrelationID: e.CorrelationID, SchemaVersion: 1}
 	}
 	for _, t := range targets {
-		level := Member(t.seat)
 		for i, e := range events {
+			// The level follows each event's state: once the player left,
+			// it reads the room at the public level (protocol §9).
+			level := Public
+			if seat := seatOf(e.State, t.player); seat != 0 {
+				level = Member(seat)
+			}
 			ev, err := Redact(stored[i], level)
 			if err != nil {
 				h.log.Error("redact event", "room_id", roomID, "error", err)
