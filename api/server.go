@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
 	"liaptui/events"
@@ -84,7 +86,7 @@ func New(base context.Context, cfg Config, hub *ws.Hub, rooms Rooms, store Store
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.noStore, s.rateLimit)
+	e.Use(s.requestID, s.noStore, s.cors(), s.rateLimit)
 	e.GET("/ws", s.serveWS, s.gate)
 	e.GET("/rooms", s.listRooms, s.gate)
 	e.GET("/rooms/:room_id/events/:since", s.eventsSince, s.gate)
@@ -135,6 +137,20 @@ func (s *Server) noStore(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// cors is the CORS policy of §11.1: the origins of §1.1 (same origin, which
+// needs no CORS header, unless http.allowed_origins is set), Authorization
+// and X-Request-ID as request headers, no credentials. It runs before the
+// rate limit, so a browser can read a 429 too.
+func (s *Server) cors() echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOriginFunc: func(origin string) (bool, error) {
+			return contains(s.cfg.AllowedOrigins, "*") || contains(s.cfg.AllowedOrigins, origin), nil
+		},
+		AllowHeaders:     []string{"Authorization", "X-Request-ID"},
+		AllowCredentials: false,
+	})
+}
+
 // gate answers 503 until crash recovery finished and once shutdown began.
 func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -178,9 +194,9 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 // clientIP is the socket's address, or the first untrusted X-Forwarded-For
 // hop when the socket is a trusted proxy.
 func (s *Server) clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
 	}
 	if !contains(s.cfg.TrustedProxies, host) {
 		return host

@@ -40,7 +40,8 @@ type conn struct {
 }
 
 // queue adds a message to the outbound queue. A full queue makes the
-// connection a slow consumer: closed with 4002 (protocol §1.5).
+// connection a slow consumer: the queue is discarded and the connection
+// closed with 4002 (protocol §1.5).
 func (c *conn) queue(m Message) {
 	b, err := m.Encode()
 	if err != nil {
@@ -57,6 +58,7 @@ func (c *conn) queue(m Message) {
 		c.hub.FramesQueued.Add(1)
 	default:
 		c.hub.SlowConsumers.Add(1)
+		c.drain()
 		c.closeLocked(closeSlowConsumer, "slow consumer")
 	}
 }
@@ -79,9 +81,10 @@ func (c *conn) closeLocked(code int, reason string) {
 	close(c.done)
 }
 
-// ServeHTTP upgrades a request and runs the connection until it ends.
+// ServeWS upgrades a request and runs the connection until it ends. The
+// headers already set on w (request id, Cache-Control) go out with the 101.
 func (h *Hub) ServeWS(ctx context.Context, w http.ResponseWriter, r *http.Request, up *websocket.Upgrader) {
-	ws, err := up.Upgrade(w, r, nil)
+	ws, err := up.Upgrade(w, r, w.Header())
 	if err != nil {
 		return // the upgrader answered already
 	}
@@ -208,7 +211,8 @@ func (c *conn) writePump() {
 	}
 }
 
-// drain counts messages left in the queue of a dead connection as failed.
+// drain counts the messages left in the queue of a dead connection, or of a
+// slow consumer (its queue is discarded), as failed.
 func (c *conn) drain() {
 	for {
 		select {
