@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -38,7 +39,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="liaptui"`)
 	}
-	c.Blob(status, "application/json; charset=utf-8", body)
+	c.Blob(status, jsonType, body)
+}
+
+// jsonType is the content type of every JSON body (protocol §11.1).
+const jsonType = "application/json; charset=utf-8"
+
+// writeJSON answers 200 with v as JSON.
+func writeJSON(c echo.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, jsonType, b)
 }
 
 // level is the caller's redaction level for a room (protocol §9); an unknown
@@ -97,7 +110,7 @@ func (s *Server) listRooms(c echo.Context) error {
 	if len(out) > limit {
 		out = out[:limit]
 	}
-	return c.JSON(http.StatusOK, map[string]any{"success": true, "rooms": out, "total": total, "truncated": total > limit})
+	return writeJSON(c, map[string]any{"success": true, "rooms": out, "total": total, "truncated": total > limit})
 }
 
 // roomParam reads and upper-cases the room id of the path.
@@ -143,7 +156,7 @@ func (s *Server) eventsSince(c echo.Context) error {
 		out = append(out, ce)
 	}
 	_, live := s.rooms.Room(roomID)
-	return c.JSON(http.StatusOK, map[string]any{"success": true, "room_id": roomID, "since_sequence": since,
+	return writeJSON(c, map[string]any{"success": true, "room_id": roomID, "since_sequence": since,
 		"redaction": level.String(), "live": live, "events": out, "event_count": len(out),
 		"last_seq": page.HeadSeq, "has_more": page.HasMore})
 }
@@ -196,5 +209,5 @@ func (s *Server) roomState(c echo.Context) error {
 			s.log.ErrorContext(c.Request().Context(), "live room differs from its replay", "room_id", roomID, "seq", head)
 		}
 	}
-	return c.JSON(http.StatusOK, body)
+	return writeJSON(c, body)
 }

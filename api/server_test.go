@@ -176,8 +176,12 @@ func retryAfter(t *testing.T, resp *http.Response) int {
 func TestRateLimit(t *testing.T) {
 	_, base := newTestServer(t, Config{Rate: 1, Burst: 3}, true)
 	for i := range 3 {
-		if resp, body := do(t, "GET", base+"/rooms", nil); resp.StatusCode != http.StatusOK {
+		resp, body := do(t, "GET", base+"/rooms", nil)
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i+1, resp.StatusCode, body)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			t.Fatalf("GET /rooms Content-Type %q", ct)
 		}
 	}
 	resp, body := do(t, "GET", base+"/rooms", map[string]string{"X-Request-ID": "over-the-limit"})
