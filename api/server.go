@@ -154,9 +154,16 @@ func (s *Server) cors() echo.MiddlewareFunc {
 // gate answers 503 until crash recovery finished and once shutdown began.
 func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !s.ready.Load() || s.stopped.Load() {
+		reason := ""
+		switch {
+		case s.stopped.Load():
+			reason = "shutting_down"
+		case !s.ready.Load():
+			reason = "starting"
+		}
+		if reason != "" {
 			c.Response().Header().Set("Retry-After", "1")
-			return ws.Unavailable("starting", 1000)
+			return ws.Unavailable(reason, 1000)
 		}
 		return next(c)
 	}
