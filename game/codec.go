@@ -53,18 +53,22 @@ func parseIntOrNull(b []byte) (int64, error) {
 // MarshalJSON writes the piece ids ascending.
 func (h Hand) MarshalJSON() ([]byte, error) { return json.Marshal(h.IDs()) }
 
-// UnmarshalJSON reads a list of distinct piece ids 0..31.
+// UnmarshalJSON reads a list of distinct piece ids 0..31. It parses the
+// array itself: replaying a room decodes thousands of these.
 func (h *Hand) UnmarshalJSON(b []byte) error {
-	var ids []int
-	if err := json.Unmarshal(b, &ids); err != nil {
-		return err
+	body := bytes.TrimSpace(b)
+	if len(body) < 2 || body[0] != '[' || body[len(body)-1] != ']' {
+		return fmt.Errorf("piece list %s is not an array", b)
 	}
 	var set Hand
-	for _, id := range ids {
-		if id < 0 || id >= numPieces || set.Has(id) {
-			return fmt.Errorf("bad piece list %v", ids)
+	if inner := bytes.TrimSpace(body[1 : len(body)-1]); len(inner) > 0 {
+		for _, field := range bytes.Split(inner, []byte{','}) {
+			id, err := strconv.Atoi(string(bytes.TrimSpace(field)))
+			if err != nil || id < 0 || id >= numPieces || set.Has(id) {
+				return fmt.Errorf("bad piece list %s", b)
+			}
+			set |= 1 << id
 		}
-		set |= 1 << id
 	}
 	*h = set
 	return nil
@@ -95,18 +99,16 @@ func (m SeatMap[T]) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a seat-keyed object; keys other than "1".."4" fail.
 func (m *SeatMap[T]) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var byKey map[string]T
+	if err := json.Unmarshal(b, &byKey); err != nil {
 		return err
 	}
-	for k, v := range raw {
+	for k, v := range byKey {
 		seat, err := strconv.Atoi(k)
 		if err != nil || seat < 1 || seat > numSeats {
 			return fmt.Errorf("seat key %q outside 1..4", k)
 		}
-		if err := json.Unmarshal(v, &m[seat-1]); err != nil {
-			return err
-		}
+		m[seat-1] = v
 	}
 	return nil
 }
