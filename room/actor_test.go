@@ -115,37 +115,46 @@ func TestRejectionIsTheGamesError(t *testing.T) {
 	}
 }
 
-func TestFullInboxIsUnavailable(t *testing.T) {
-	t.Parallel()
+// blockedActor creates a waiting room for p1 and runs the seat command
+// "bot in seat 2", holding the actor inside it until release is closed;
+// first yields that command's error. mods adjust the harness.
+func blockedActor(t *testing.T, mods ...func(*harness)) (h *harness, roomID string, r *Room, release chan struct{}, first chan error) {
+	t.Helper()
 	var blocking atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	h := newHarness(t, fastConfig(), func(h *harness) {
-		h.opts.InboxSize = 1
+	entered := make(chan struct{})
+	release = make(chan struct{})
+	h = newHarness(t, fastConfig(), append(mods, func(h *harness) {
 		h.opts.hooks = &testHooks{beforeDecide: func(_ *Room, cmd game.Command) {
 			if _, ok := cmd.(game.SetSeat); ok && blocking.CompareAndSwap(true, false) {
 				close(entered)
 				<-release
 			}
 		}}
-	})
+	})...)
 	out, err := h.reg.Create(t.Context(), player("p1"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := h.room(out.RoomID)
+	r = h.room(out.RoomID)
 	blocking.Store(true)
-	first := make(chan error, 1)
+	first = make(chan error, 1)
 	go func() {
 		_, err := h.reg.Seat(t.Context(), "p1", 2, true)
 		first <- err
 	}()
 	<-entered // the actor is inside the first command
+	return h, out.RoomID, r, release, first
+}
+
+func TestFullInboxIsUnavailable(t *testing.T) {
+	t.Parallel()
+	h, _, r, release, first := blockedActor(t, func(h *harness) { h.opts.InboxSize = 1 })
 	queued := message{ctx: t.Context(), cmd: game.SetSeat{PlayerID: "p1", Seat: 3, Bot: true}, actor: "p1",
 		corr: monitor.NewCorrelationID(), reply: make(chan result, 1)}
 	if err := r.enqueue(queued); err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.reg.Seat(t.Context(), "p1", 4, true)
+	_, err := h.reg.Seat(t.Context(), "p1", 4, true)
 	wantCode(t, err, CodeUnavailable)
 	var ge *game.Error
 	if !errors.As(err, &ge) || ge.Details["reason"] != ReasonQueueFull {
@@ -165,28 +174,7 @@ func TestFullInboxIsUnavailable(t *testing.T) {
 
 func TestCloseFinishesTheStepInProgress(t *testing.T) {
 	t.Parallel()
-	var blocking atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	h := newHarness(t, fastConfig(), func(h *harness) {
-		h.opts.hooks = &testHooks{beforeDecide: func(_ *Room, cmd game.Command) {
-			if _, ok := cmd.(game.SetSeat); ok && blocking.CompareAndSwap(true, false) {
-				close(entered)
-				<-release
-			}
-		}}
-	})
-	out, err := h.reg.Create(t.Context(), player("p1"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := h.room(out.RoomID)
-	blocking.Store(true)
-	first := make(chan error, 1)
-	go func() {
-		_, err := h.reg.Seat(t.Context(), "p1", 2, true)
-		first <- err
-	}()
-	<-entered
+	h, roomID, r, release, first := blockedActor(t)
 	closed := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -198,7 +186,7 @@ func TestCloseFinishesTheStepInProgress(t *testing.T) {
 		defer h.reg.mu.Unlock()
 		return h.reg.closing
 	})
-	_, err = h.reg.Seat(t.Context(), "p1", 3, true)
+	_, err := h.reg.Seat(t.Context(), "p1", 3, true)
 	wantCode(t, err, CodeUnavailable)
 	close(release)
 	if err := <-first; err != nil {
@@ -210,7 +198,7 @@ func TestCloseFinishesTheStepInProgress(t *testing.T) {
 	waitDone(t, r)
 	_, err = r.Do(t.Context(), game.SetSeat{PlayerID: "p1", Seat: 4, Bot: true})
 	wantCode(t, err, CodeUnavailable)
-	if got := h.stored(out.RoomID); got[len(got)-1].Type != "bot_added" || len(got) != 2 {
+	if got := h.stored(roomID); got[len(got)-1].Type != "bot_added" || len(got) != 2 {
 		t.Fatalf("stored %d events", len(got))
 	}
 }
