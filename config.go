@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql/driver"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"liaptui/game"
+	"liaptui/monitor"
+	"liaptui/recovery"
+	"liaptui/room"
 )
 
 // serveConfig is the configuration of `liaptui serve`. Each key `a.b.c` is a
@@ -40,7 +44,51 @@ type serveConfig struct {
 	StoreCleanupEvery  time.Duration
 
 	ShutdownTimeout time.Duration
-	Game            game.Config
+	ShutdownDelay   time.Duration
+
+	MonitorInterval       time.Duration
+	MonitorIntervalMin    time.Duration
+	MonitorIntervalMax    time.Duration
+	MonitorMinGap         time.Duration
+	MonitorRecoverSamples int
+	MonitorHistorySize    int
+	MonitorTrendWindow    int
+	MonitorTrendHorizon   time.Duration
+	MonitorWSMinFrames    int
+	MonitorDeliveryDue    time.Duration
+	CanaryPeriod          time.Duration
+
+	RecoveryHistorySize   int
+	ProtectionMinDuration time.Duration
+
+	AlertWebhook      string
+	AlertDedupWindow  time.Duration
+	AlertQueueSize    int
+	AlertMaxPerMinute int
+	Instance          string
+
+	LogLevel     string
+	LogRingLevel string
+	LogFile      string
+	LogRingSize  int
+
+	// Thresholds are monitor.<check>.warn/.crit by check id; Recovery holds
+	// recovery.enabled and recovery.<name>.*.
+	Thresholds map[string]*monitor.Threshold
+	Recovery   recovery.Config
+
+	Game game.Config
+
+	// faults are set only by tests, to break parts on purpose.
+	faults faultHooks
+}
+
+// faultHooks let tests in this package replace the system collectors and
+// break the store's connections or the rooms (observability §10).
+type faultHooks struct {
+	system        monitor.SystemSource
+	wrapConnector func(driver.Connector) driver.Connector
+	rooms         *room.Faults
 }
 
 // envName is the environment variable of a key.
@@ -128,6 +176,53 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*serveConfig, fun
 	num(&c.StoreRetentionDays, "store.retention_days", 7, "days finished rooms are kept")
 	dur(&c.StoreCleanupEvery, "store.cleanup_interval", time.Hour, "retention period")
 	dur(&c.ShutdownTimeout, "shutdown.timeout", 25*time.Second, "bound of an orderly shutdown")
+	dur(&c.ShutdownDelay, "shutdown.delay", 0, "pause after readiness turns off, for load balancers")
+
+	dur(&c.MonitorInterval, "monitor.interval.default", 30*time.Second, "monitor interval at start and after an error")
+	dur(&c.MonitorIntervalMin, "monitor.interval.min", 10*time.Second, "shortest monitor interval")
+	dur(&c.MonitorIntervalMax, "monitor.interval.max", 120*time.Second, "longest monitor interval")
+	dur(&c.MonitorMinGap, "monitor.min_gap", time.Second, "shortest gap between two samples")
+	num(&c.MonitorRecoverSamples, "monitor.recover_samples", 2, "samples at a lower level before a status improves")
+	num(&c.MonitorHistorySize, "monitor.history.size", 720, "samples kept in the history ring")
+	num(&c.MonitorTrendWindow, "monitor.trend.window", 20, "samples in a trend fit")
+	dur(&c.MonitorTrendHorizon, "monitor.trend.horizon", 30*time.Minute, "trend warning horizon")
+	num(&c.MonitorWSMinFrames, "monitor.ws.min_frames", 50, "frames a delivery window needs to be judged")
+	dur(&c.MonitorDeliveryDue, "monitor.ws.delivery_deadline", time.Second, "a frame slower than this is late")
+	dur(&c.CanaryPeriod, "canary.period", time.Minute, "canary game period (0 disables)")
+
+	num(&c.RecoveryHistorySize, "recovery.history.size", 500, "recovery attempts kept")
+	dur(&c.ProtectionMinDuration, "recovery.protection.min_duration", 2*time.Minute, "shortest emergency protection mode")
+
+	str(&c.AlertWebhook, "alert.webhook", "", "webhook URL for alerts (secret; empty = none)")
+	dur(&c.AlertDedupWindow, "alert.dedup_window", 10*time.Minute, "an alert key is sent once per window")
+	num(&c.AlertQueueSize, "alert.queue_size", 100, "alerts waiting to be sent")
+	num(&c.AlertMaxPerMinute, "alert.max_per_minute", 20, "alerts sent per minute")
+	host, _ := os.Hostname()
+	str(&c.Instance, "instance", host, "instance name in alerts")
+
+	str(&c.LogLevel, "log.level", "INFO", "stdout and file log level")
+	str(&c.LogRingLevel, "log.ring_level", "INFO", "level of the /logs ring")
+	str(&c.LogFile, "log.file", "", "JSON log file, rotated at 100 MiB x 5 (empty = none)")
+	num(&c.LogRingSize, "log.ring_size", 5000, "records kept for /logs")
+
+	c.Thresholds = map[string]*monitor.Threshold{}
+	for _, id := range monitor.CheckIDs {
+		th := monitor.DefaultConfig().Thresholds[id]
+		c.Thresholds[id] = &th
+		key := "monitor." + strings.ReplaceAll(id, ":", ".")
+		real(&th.Warn, key+".warn", th.Warn, "warning threshold of "+id)
+		real(&th.Crit, key+".crit", th.Crit, "critical threshold of "+id)
+	}
+	c.Recovery = recovery.DefaultConfig()
+	boolean(&c.Recovery.Enabled, "recovery.enabled", true, "run recovery procedures")
+	procedures := map[string]*recovery.ProcedureConfig{}
+	for _, name := range recovery.ProcedureNames() {
+		p := c.Recovery.Procedures[name]
+		procedures[name] = &p
+		boolean(&p.Enabled, "recovery."+name+".enabled", p.Enabled, "run "+name)
+		num(&p.MaxAttempts, "recovery."+name+".max_attempts", p.MaxAttempts, "attempts of "+name+" per rolling hour")
+		dur(&p.Cooldown, "recovery."+name+".cooldown", p.Cooldown, "pause after an attempt of "+name)
+	}
 
 	g := &c.Game
 	num(&g.WinScore, "game.win_score", g.WinScore, "score that ends the game")
@@ -149,6 +244,10 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*serveConfig, fun
 		if len(errs) > 0 {
 			return errs[0]
 		}
+		for name, p := range procedures {
+			c.Recovery.Procedures[name] = *p
+		}
+		c.Recovery.HistorySize, c.Recovery.ProtectionMinDuration = c.RecoveryHistorySize, c.ProtectionMinDuration
 		if c.AdminToken != "" && len(c.AdminToken) < 32 {
 			return fmt.Errorf("admin.token must be at least 32 characters")
 		}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,57 +20,11 @@ import (
 // starter and protocol client (written from protocol.md alone), so these
 // tests depend on nothing but runServe.
 
-// e2eServe runs serve in-process on a loopback port with env set and
-// returns its address; the server stops (and must stop cleanly) when the
-// test ends.
+// e2eServe starts `liaptui serve` in-process on a loopback port with env
+// set, and stops it when the test ends.
 func e2eServe(t *testing.T, dataDir string, env map[string]string) string {
 	t.Helper()
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs, logw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, []string{"-http.addr", "127.0.0.1:0", "-data_dir", dataDir}, logw)
-		logw.Close()
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(logs)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				select {
-				case addr <- line.Addr:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, logs) // never block the server's logger
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop in 30 s")
-		}
-	})
-	select {
-	case a := <-addr:
-		e2eWaitReady(t, a)
-		return a
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start in 10 s")
-	}
-	return ""
+	return e2eStart(t, dataDir, env, faultHooks{}).addr
 }
 
 // e2eWaitReady polls GET /rooms until the server has finished starting.

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"liaptui/api"
 	"liaptui/events"
 	"liaptui/game"
 	"liaptui/monitor"
@@ -22,93 +19,44 @@ import (
 	"liaptui/ws"
 )
 
-// runServe wires the store, the rooms, the hub and the HTTP server, serves
-// until ctx ends, then shuts down in order (observability §9).
+// runServe wires the observability primitives, the store, the rooms, the
+// hub, the monitor, recovery and the HTTP server, serves until ctx ends,
+// then shuts down in order (observability §9).
 func runServe(ctx context.Context, args []string, out io.Writer) error {
 	cfg, err := parseServeConfig(args)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(out, nil))
+	return serveConfigured(ctx, cfg, out)
+}
+
+// serveConfigured is runServe after the configuration is read; tests call it
+// with fault hooks set.
+func serveConfigured(ctx context.Context, cfg *serveConfig, out io.Writer) error {
 	clock := monitor.WallClock{}
+	obs, err := newObservability(cfg, out, clock)
+	if err != nil {
+		return err
+	}
+	defer obs.logging.Close()
+	log := obs.component(monitor.ComponentMain)
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
+	}
+	if limit, err := monitor.ApplyMemoryLimit(); err != nil {
+		log.Warn("memory limit not applied", "category", "system", "error", err)
+	} else if limit > 0 {
+		log.Info("memory limit set from the cgroup", "category", "system", "bytes", limit)
 	}
 	adminToken, err := loadAdminToken(cfg, log)
 	if err != nil {
 		return err
 	}
-	store, err := events.Open(ctx, filepath.Join(cfg.DataDir, storeFile), events.Options{
-		Synchronous: cfg.StoreSynchronous, QueueSize: cfg.StoreQueueSize, Clock: clock})
+	srv, err := wire(ctx, cfg, obs, adminToken)
 	if err != nil {
 		return err
 	}
-	var hub *ws.Hub
-	registry := room.NewRegistry(room.Options{Log: events.RoomLog{Store: store},
-		Publisher: publisherFunc{func() room.Publisher { return hub }}, Clock: clock, Config: cfg.Game})
-	hub = ws.NewHub(ws.Config{MaxFrameBytes: cfg.WSMaxFrameBytes, HelloTimeout: cfg.WSHelloTimeout,
-		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
-		Rate: cfg.WSRate, Burst: cfg.WSBurst, QueueSize: cfg.WSQueueSize, ResyncMaxEvents: cfg.WSResyncMaxEvents,
-		LobbyInterval: cfg.WSLobbyInterval}, registry, identities{store}, history{store}, clock, log)
-	server := api.New(ctx, api.Config{AdminToken: adminToken, AllowedOrigins: splitList(cfg.AllowedOrigins),
-		Rate: cfg.HTTPRate, Burst: cfg.HTTPBurst, TrustedProxies: splitList(cfg.TrustedProxies)},
-		hub, registry, store, identities{store}, clock, log)
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		store.Close(context.Background())
-		return err
-	}
-	server.Echo().Listener = ln
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Start(cfg.Addr) }()
-	log.Info("listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
-
-	start := clock.Now()
-	report, err := registry.Restore(ctx)
-	if err != nil {
-		return errors.Join(err, shutdown(cfg, log, server, hub, registry, store))
-	}
-	log.Info("store recovered", "rooms_resumed", report.Resumed, "rooms_failed", report.Failed,
-		"duration_ms", clock.Now().Sub(start).Milliseconds())
-	hubCtx, stopHub := context.WithCancel(ctx)
-	go hub.Run(hubCtx)
-	retention := &events.Retention{Store: store, Clock: clock, Interval: cfg.StoreCleanupEvery,
-		FirstDelay: 5 * time.Minute, Days: cfg.StoreRetentionDays, HasActor: registry.HasActor, Log: log}
-	go retention.Run(hubCtx)
-	server.SetReady()
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "cause", context.Cause(ctx))
-	case err = <-serveErr:
-		log.Error("http server stopped", "error", err)
-	}
-	stopHub()
-	return errors.Join(err, shutdown(cfg, log, server, hub, registry, store))
-}
-
-// shutdown stops the server, the connections, the rooms and the store, in
-// that order, within cfg.ShutdownTimeout (observability §9.2).
-func shutdown(cfg *serveConfig, log *slog.Logger, server *api.Server, hub *ws.Hub, registry *room.Registry,
-	store *events.Store) error {
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	step := func(name string, bound time.Duration, f func(context.Context) error) error {
-		sctx, scancel := context.WithTimeout(ctx, bound)
-		defer scancel()
-		if err := f(sctx); err != nil {
-			log.Error("shutdown step failed", "step", name, "error", err)
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return nil
-	}
-	return errors.Join(
-		step("http", 5*time.Second, server.Shutdown),
-		step("rooms", 5*time.Second, registry.Close),
-		step("websockets", 5*time.Second, func(c context.Context) error { return hub.Shutdown(c, 5*time.Second) }),
-		step("store", 5*time.Second, store.Close),
-	)
+	return srv.run(ctx)
 }
 
 // publisherFunc forwards to a publisher built after the registry (the hub

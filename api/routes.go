@@ -36,6 +36,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(c.Request().Context(), "request failed", "path", c.Request().URL.Path, "error", err)
 	}
+	if ms := ws.AsError(err).RetryAfterMs; ms > 0 && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", strconv.Itoa((ms+999)/1000))
+	}
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="liaptui"`)
 	}
@@ -71,6 +74,9 @@ func (s *Server) level(c echo.Context, roomID string) (ws.Level, error) {
 		return ws.Public, err
 	}
 	if !ok {
+		if s.cfg.Audit != nil {
+			s.cfg.Audit.BadToken(c.Request().Context(), s.clientIP(c.Request()))
+		}
 		return ws.Public, ws.NewError(ws.CodeUnauthorized, nil, "unknown token")
 	}
 	if member, ok := s.rooms.MemberRoom(player); ok && member == roomID {
@@ -113,8 +119,15 @@ func (s *Server) listRooms(c echo.Context) error {
 	return writeJSON(c, map[string]any{"success": true, "rooms": out, "total": total, "truncated": total > limit})
 }
 
-// roomParam reads and upper-cases the room id of the path.
-func roomParam(c echo.Context) string { return strings.ToUpper(c.Param("room_id")) }
+// roomParam reads the room id of the path, upper-casing a room code; the
+// server streams (_system) keep their spelling.
+func roomParam(c echo.Context) string {
+	id := c.Param("room_id")
+	if strings.HasPrefix(id, "_") {
+		return id
+	}
+	return strings.ToUpper(id)
+}
 
 func (s *Server) eventsSince(c echo.Context) error {
 	roomID := roomParam(c)
@@ -165,13 +178,21 @@ func (s *Server) eventsSince(c echo.Context) error {
 // header, 403 with another token.
 func (s *Server) requireAdmin(c echo.Context) error {
 	_, present, malformed := bearer(c.Request())
+	var err error
 	switch {
 	case !present || malformed:
-		return ws.NewError(ws.CodeUnauthorized, nil, "admin token required")
+		err = ws.NewError(ws.CodeUnauthorized, nil, "admin token required")
 	case !s.isAdmin(c):
-		return ws.NewError(ws.CodeForbidden, nil, "not the admin token")
+		err = ws.NewError(ws.CodeForbidden, nil, "not the admin token")
 	}
-	return nil
+	if a := s.cfg.Audit; a != nil {
+		if err != nil {
+			a.AuthFailed(c.Request().Context(), monitor.AuthKindAdmin, s.clientIP(c.Request()))
+		} else {
+			a.AdminAccess(c.Request().Context(), c.Path())
+		}
+	}
+	return err
 }
 
 func (s *Server) roomState(c echo.Context) error {
@@ -182,6 +203,10 @@ func (s *Server) roomState(c echo.Context) error {
 	level, err := s.level(c, roomID)
 	if err != nil {
 		return err
+	}
+	r, live := s.rooms.Room(roomID)
+	if !live && s.protected("room_state") {
+		return ws.Unavailable("overloaded", 30_000)
 	}
 	start := s.clock.Now()
 	state, head, err := s.store.Replay(c.Request().Context(), roomID)
@@ -199,14 +224,17 @@ func (s *Server) roomState(c echo.Context) error {
 	body := map[string]any{"success": true, "room_id": roomID, "state_source": "replay", "redaction": level.String(),
 		"last_seq": head, "events_processed": head, "replay_duration_ms": float64(took.Microseconds()) / 1000,
 		"view": ws.RenderView(state, level, head, s.clock.Now().UnixMilli())}
-	r, live := s.rooms.Room(roomID)
 	body["live"] = live
 	if live {
 		liveState, liveHead := r.Snapshot()
 		matches := liveHead != head || liveState == state // a newer live head is checked next time
 		body["live_matches_replay"] = matches
 		if !matches {
-			s.log.ErrorContext(c.Request().Context(), "live room differs from its replay", "room_id", roomID, "seq", head)
+			ctx := c.Request().Context()
+			s.log.ErrorContext(ctx, "live room differs from its replay", "category", "error", "room_id", roomID, "seq", head)
+			if s.cfg.Recover != nil {
+				s.cfg.Recover(ctx, "room_state_corruption", roomID, "api", map[string]any{"live_matches_replay": false, "seq": head})
+			}
 		}
 	}
 	return writeJSON(c, body)

@@ -54,6 +54,15 @@ type Config struct {
 	Rate           float64
 	Burst          int
 	TrustedProxies []string
+	// OnRequest observes each finished request by route template
+	// ("unmatched" for a path no route knows); nil = off.
+	OnRequest func(method, route string, status int, d time.Duration)
+	// Recover raises a recovery trigger (GET /rooms/{id}/state finding a
+	// live room that differs from its replay); nil = off.
+	Recover func(ctx context.Context, procedure, target, raisedBy string, observed map[string]any)
+	// Audit receives the security lines (failed and granted admin access,
+	// unknown tokens, refused origins, rate limits); nil = off.
+	Audit *monitor.Log
 }
 
 // Server is the HTTP server.
@@ -71,6 +80,11 @@ type Server struct {
 	ready   atomic.Bool // crash recovery finished
 	stopped atomic.Bool // shutting down
 
+	ops Ops
+
+	refusalsMu sync.Mutex
+	refusals   map[string]int64 // requests refused by protection mode
+
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
 }
@@ -78,7 +92,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(base context.Context, cfg Config, hub *ws.Hub, rooms Rooms, store Store, players Players, clock monitor.Clock, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, echo: echo.New(), hub: hub, rooms: rooms, store: store, players: players, clock: clock,
-		log: log, base: base, limiters: map[string]*rate.Limiter{}}
+		log: log, base: base, limiters: map[string]*rate.Limiter{}, refusals: map[string]int64{}}
 	// Small read buffers and pooled write buffers keep an idle connection
 	// cheap: a write buffer is held only while a frame is being written.
 	s.up = websocket.Upgrader{CheckOrigin: s.originAllowed, ReadBufferSize: 1024, WriteBufferSize: 4096,
@@ -86,7 +100,7 @@ func New(base context.Context, cfg Config, hub *ws.Hub, rooms Rooms, store Store
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.noStore, s.cors(), s.rateLimit)
+	e.Use(s.requestID, s.observe, s.noStore, s.cors(), s.rateLimit)
 	e.GET("/ws", s.serveWS, s.gate)
 	e.GET("/rooms", s.listRooms, s.gate)
 	e.GET("/rooms/:room_id/events/:since", s.eventsSince, s.gate)
@@ -109,6 +123,10 @@ func (s *Server) Start(addr string) error {
 	return err
 }
 
+// Drain turns readiness off and closes /ws and the API with 503 before the
+// listener closes (observability §9.2 step 0).
+func (s *Server) Drain() { s.stopped.Store(true) }
+
 // Shutdown stops accepting and lets in-flight requests finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopped.Store(true)
@@ -127,6 +145,29 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("X-Request-ID", id)
 		c.SetRequest(c.Request().WithContext(monitor.WithCorrelationID(c.Request().Context(), id)))
 		return next(c)
+	}
+}
+
+// observe reports each request's route, status and duration; the error
+// handler runs inside it so the status is the one sent.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	if s.cfg.OnRequest == nil {
+		return next
+	}
+	return func(c echo.Context) error {
+		start := s.clock.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "/ws" && c.Response().Status == http.StatusSwitchingProtocols {
+			return nil // a WebSocket's lifetime is not a request's duration
+		}
+		if route == "" || route == "/*" {
+			route = "unmatched"
+		}
+		s.cfg.OnRequest(c.Request().Method, route, c.Response().Status, s.clock.Now().Sub(start))
+		return nil
 	}
 }
 
@@ -169,10 +210,13 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// unlimited are the routes outside the per-IP rate limit (§11.1).
+var unlimited = map[string]bool{"/livez": true, "/readyz": true, "/metrics": true, "/health": true, "/health/metrics": true}
+
 // rateLimit is one token bucket per client IP (§11.1).
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.isAdmin(c) {
+		if s.isAdmin(c) || unlimited[c.Path()] {
 			return next(c)
 		}
 		ip := s.clientIP(c.Request())
@@ -190,6 +234,9 @@ func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		r := lim.ReserveN(now, 1)
 		if d := r.DelayFrom(now); d > 0 {
 			r.CancelAt(now)
+			if s.cfg.Audit != nil {
+				s.cfg.Audit.RateLimited(c.Request().Context(), "http:"+ip)
+			}
 			secs := int((d + time.Second - 1) / time.Second)
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 			return ws.RateLimited(int(d.Milliseconds()) + 1)
@@ -266,6 +313,9 @@ func (s *Server) serveWS(c echo.Context) error {
 		return ws.NewError(ws.CodeBadRequest, nil, "not a WebSocket upgrade request")
 	}
 	if !s.originAllowed(r) {
+		if s.cfg.Audit != nil {
+			s.cfg.Audit.OriginRejected(r.Context(), r.Header.Get("Origin"))
+		}
 		return ws.NewError(ws.CodeForbidden, nil, "origin %q is not allowed", r.Header.Get("Origin"))
 	}
 	s.hub.ServeWS(s.base, c.Response(), r, &s.up)

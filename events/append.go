@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"liaptui/monitor"
 )
@@ -24,6 +26,8 @@ type appendReq struct {
 	op          func(tx *sql.Tx, w *writer) error
 	onCommit    func() // set by op; runs once its transaction committed
 	outsideTx   bool   // op runs on the write connection outside a transaction
+	enqueuedAt  time.Time
+	taken       atomic.Bool // the writer took it from the queue
 
 	stored []Stored
 	err    error
@@ -36,16 +40,22 @@ type appendReq struct {
 // streams; incarnation fences room streams (rebuilds bump it). The
 // correlation id comes from ctx.
 func (s *Store) Append(ctx context.Context, stream string, incarnation, expectedHead int64, evs []NewEvent) ([]Stored, error) {
+	stored, err := s.appendEvents(ctx, stream, incarnation, expectedHead, evs)
+	if err != nil {
+		s.counters.appendFailed(err)
+	}
+	return stored, err
+}
+
+func (s *Store) appendEvents(ctx context.Context, stream string, incarnation, expectedHead int64, evs []NewEvent) ([]Stored, error) {
 	req, err := s.newAppend(stream, incarnation, expectedHead, evs)
 	if err != nil {
 		return nil, err
 	}
 	req.correlation = monitor.CorrelationID(ctx)
-	start := s.clock.Now()
 	if err := s.submit(ctx, req); err != nil {
 		return nil, err
 	}
-	s.metrics.observeAppend(s.clock.Now().Sub(start))
 	return req.stored, req.err
 }
 
@@ -91,7 +101,8 @@ func isJSONObject(b json.RawMessage) bool {
 }
 
 // submit queues req and waits for the writer's answer. A full queue blocks
-// until space frees or ctx ends (back-pressure).
+// until space frees or ctx ends (back-pressure). req.enqueuedAt is the
+// submission time, back-pressure included.
 func (s *Store) submit(ctx context.Context, req *appendReq) error {
 	if s.metrics.degraded.Load() && req.op == nil {
 		return ErrUnavailable
@@ -101,12 +112,15 @@ func (s *Store) submit(ctx context.Context, req *appendReq) error {
 		return ErrClosed
 	default:
 	}
+	req.enqueuedAt = s.clock.Now()
 	select {
 	case s.queue <- req:
+		s.enqueued(req, req.enqueuedAt)
 	default:
 		s.metrics.queueFullWaits.Add(1)
 		select {
 		case s.queue <- req:
+			s.enqueued(req, s.clock.Now())
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", ErrOverloaded, ctx.Err())
 		case <-s.stop:

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 )
 
 // checkpointEvery is how many commits pass between checkpoint requests. A
@@ -15,18 +16,21 @@ const checkpointEvery = 100
 // checkpoint would copy pages and fsync inside a commit, stalling every
 // producer waiting on that batch (p99 append latency 5 ms instead of 1 ms).
 type checkpointer struct {
-	db   *sql.DB
+	path string
+	opts Options
+	db   atomic.Pointer[sql.DB] // Reopen swaps it
 	wake chan struct{}
 	done chan struct{}
 }
 
 func newCheckpointer(path string, o Options) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn(path, o, false))
+	db, err := openPool(path, o, roleCheckpoint)
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1)
-	return &checkpointer{db: db, wake: make(chan struct{}, 1), done: make(chan struct{})}, nil
+	c := &checkpointer{path: path, opts: o, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.db.Store(db)
+	return c, nil
 }
 
 // request asks for a checkpoint without waiting.
@@ -46,12 +50,24 @@ func (c *checkpointer) run(stop <-chan struct{}) {
 			return
 		case <-c.wake:
 			// A failed passive checkpoint leaves the WAL to the next one.
-			c.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			c.db.Load().ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 		}
 	}
 }
 
+// reopen replaces the connection; a checkpoint running on the old one
+// finishes or fails there. The old pool's close error is not reported: it
+// is the connection being given up.
+func (c *checkpointer) reopen() error {
+	db, err := openPool(c.path, c.opts, roleCheckpoint)
+	if err != nil {
+		return err
+	}
+	c.db.Swap(db).Close()
+	return nil
+}
+
 func (c *checkpointer) close() error {
 	<-c.done
-	return c.db.Close()
+	return c.db.Load().Close()
 }

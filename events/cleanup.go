@@ -63,24 +63,14 @@ func (s *Store) Cleanup(ctx context.Context, req CleanupRequest) (CleanupResult,
 	cutoff := req.Cutoff.UnixMilli()
 	res := CleanupResult{At: unixSeconds(start), DryRun: req.DryRun, Trigger: req.Trigger,
 		Cutoff: float64(cutoff) / 1000}
-	doomed, events, err := s.expiredStreams(ctx, cutoff, req.HasActor)
+	doomed, players, err := s.cleanupTargets(ctx, cutoff, req, &res)
 	if err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)
 	}
-	err = s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE room_id = ? AND at < ?", SystemStream, cutoff).
-		Scan(&res.DeletedSystemEvents)
-	if err != nil {
-		return res, fmt.Errorf("cleanup: %w", err)
-	}
-	res.DeletedRooms, res.DeletedEvents = int64(len(doomed)), events
-	players, err := s.expiredIdentities(ctx, cutoff, req.Seated)
-	if err != nil {
-		return res, fmt.Errorf("cleanup: %w", err)
-	}
-	res.DeletedIdentities = int64(len(players))
 	if req.DryRun {
 		return res, nil
 	}
+	s.counters.cleanupStarted(req.Trigger)
 	for i := 0; i < len(players); i += cleanupChunk {
 		chunk := players[i:min(i+cleanupChunk, len(players))]
 		err := s.writeOp(ctx, func(tx *sql.Tx) error {
@@ -125,8 +115,30 @@ func (s *Store) LastCleanup() *CleanupResult {
 	return s.retention.last
 }
 
+// cleanupTargets reads what a run deletes: the streams, the _system rows
+// (counted into res) and the identities.
+func (s *Store) cleanupTargets(ctx context.Context, cutoff int64, req CleanupRequest, res *CleanupResult) (
+	doomed, players []string, err error) {
+	defer s.observeRead(ctx, ReadCleanup, s.clock.Now(), &err)
+	doomed, res.DeletedEvents, err = s.expiredStreams(ctx, cutoff, req.HasActor)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.DeletedRooms = int64(len(doomed))
+	err = s.reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE room_id = ? AND at < ?", SystemStream, cutoff).
+		Scan(&res.DeletedSystemEvents)
+	if err != nil {
+		return nil, nil, err
+	}
+	if players, err = s.expiredIdentities(ctx, cutoff, req.Seated); err != nil {
+		return nil, nil, err
+	}
+	res.DeletedIdentities = int64(len(players))
+	return doomed, players, nil
+}
+
 func (s *Store) expiredStreams(ctx context.Context, cutoff int64, hasActor func(string) bool) ([]string, int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT room_id, head_seq - first_seq + 1 FROM streams
+	rows, err := s.reader().QueryContext(ctx, `SELECT room_id, head_seq - first_seq + 1 FROM streams
 		WHERE kind IN ('room', 'canary') AND status IN ('finished', 'closed') AND finished_at < ?`, cutoff)
 	if err != nil {
 		return nil, 0, err
@@ -151,7 +163,7 @@ func (s *Store) expiredStreams(ctx context.Context, cutoff int64, hasActor func(
 
 // expiredIdentities lists players unseen since the cutoff and not seated.
 func (s *Store) expiredIdentities(ctx context.Context, cutoff int64, seated func(string) bool) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT player_id FROM identities WHERE last_seen_at < ?", cutoff)
+	rows, err := s.reader().QueryContext(ctx, "SELECT player_id FROM identities WHERE last_seen_at < ?", cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +211,7 @@ func (s *Store) deleteStreams(ctx context.Context, streams []string) error {
 				return err
 			}
 		}
-		req.onCommit = func() { w.s.typeCount.subtract(counts) }
+		req.onCommit = func() { w.s.deletedByRetention(counts) }
 		return nil
 	}
 	if err := s.submit(ctx, req); err != nil {
@@ -226,7 +238,7 @@ func (s *Store) trimSystem(ctx context.Context, cutoff int64) error {
 		if err != nil {
 			return err
 		}
-		req.onCommit = func() { w.s.typeCount.subtract(counts) }
+		req.onCommit = func() { w.s.deletedByRetention(counts) }
 		return nil
 	}
 	if err := s.submit(ctx, req); err != nil {
@@ -252,6 +264,17 @@ func (s *Store) compact(ctx context.Context) error {
 	return req.err
 }
 
+// deletedByRetention takes deleted events off the per-type counts and adds
+// them to the cleanup counter.
+func (s *Store) deletedByRetention(counts map[string]int64) {
+	s.typeCount.subtract(counts)
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	s.counters.cleanupDeleted.Add(n)
+}
+
 func countTypes(ctx context.Context, tx *sql.Tx, query string, args []any) (map[string]int64, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -268,4 +291,13 @@ func countTypes(ctx context.Context, tx *sql.Tx, query string, args []any) (map[
 		counts[t] = n
 	}
 	return counts, rows.Err()
+}
+
+// DeleteCanary removes a finished canary stream right after its passing run
+// (observability §6.8); a failing run's stream is kept for retention.
+func (s *Store) DeleteCanary(ctx context.Context, stream string) error {
+	if kind, ok := StreamKind(stream); !ok || kind != KindCanary {
+		return fmt.Errorf("%w: %q is not a canary stream", ErrInvalid, stream)
+	}
+	return s.deleteStreams(ctx, []string{stream})
 }

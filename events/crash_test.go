@@ -195,7 +195,7 @@ func crashRun(t *testing.T, synchronous string, killAfter int) {
 		}
 	}()
 	var check string
-	if err := s.read.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil || check != "ok" {
+	if err := s.reader().QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("quick_check after SIGKILL: %q %v", check, err)
 	}
 	for p := range crashProducers {

@@ -36,8 +36,7 @@ func (s *Store) IdentityByToken(ctx context.Context, token string) (Identity, er
 	hash := sha256.Sum256([]byte(token))
 	var id Identity
 	var stored []byte
-	err := s.read.QueryRowContext(ctx, `SELECT player_id, name, created_at, last_seen_at, token_sha256 FROM identities
-		WHERE token_sha256 = ?`, hash[:]).Scan(&id.PlayerID, &id.Name, &id.CreatedAt, &id.LastSeenAt, &stored)
+	err := s.lookupIdentity(ctx, hash[:], &id, &stored)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return id, ErrNotFound
@@ -53,6 +52,12 @@ func (s *Store) IdentityByToken(ctx context.Context, token string) (Identity, er
 	})
 	id.LastSeenAt = now
 	return id, err
+}
+
+func (s *Store) lookupIdentity(ctx context.Context, hash []byte, id *Identity, stored *[]byte) (err error) {
+	defer s.observeRead(ctx, ReadSince, s.clock.Now(), &err)
+	return s.reader().QueryRowContext(ctx, `SELECT player_id, name, created_at, last_seen_at, token_sha256
+		FROM identities WHERE token_sha256 = ?`, hash).Scan(&id.PlayerID, &id.Name, &id.CreatedAt, &id.LastSeenAt, stored)
 }
 
 // writeOp runs f in a transaction of the writer, ordered with the appends.

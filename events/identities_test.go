@@ -26,7 +26,7 @@ func TestIdentitiesSurviveReopenAndStoreNoToken(t *testing.T) {
 		t.Fatal("a second identity with the same token must be refused")
 	}
 	var raw int
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM identities WHERE CAST(token_sha256 AS TEXT) LIKE ?",
+	if err := s.reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM identities WHERE CAST(token_sha256 AS TEXT) LIKE ?",
 		"%"+token+"%").Scan(&raw); err != nil || raw != 0 {
 		t.Fatalf("the token is stored in the clear (%d rows, %v)", raw, err)
 	}

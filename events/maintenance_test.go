@@ -100,10 +100,11 @@ func evAt(typ string, at int64) NewEvent {
 
 // blockWriter makes the writer goroutine run a maintenance op that waits for
 // the returned release, so that requests queue behind it in a known order.
+// The op runs outside a transaction: it holds the writer, not the database.
 func blockWriter(t testing.TB, s *Store) (release func()) {
 	t.Helper()
 	started, unblock := make(chan struct{}), make(chan struct{})
-	req := &appendReq{done: make(chan struct{})}
+	req := &appendReq{done: make(chan struct{}), outsideTx: true}
 	req.op = func(*sql.Tx, *writer) error {
 		close(started)
 		<-unblock
@@ -212,10 +213,10 @@ func TestSchemaNewFile(t *testing.T) {
 			if v := queryInt(t, s.write, "PRAGMA synchronous"); v != wantSync {
 				t.Errorf("writer synchronous %d, want %d", v, wantSync)
 			}
-			if v := queryInt(t, s.read, "PRAGMA synchronous"); v != wantSync {
+			if v := queryInt(t, s.reader(), "PRAGMA synchronous"); v != wantSync {
 				t.Errorf("read pool synchronous %d, want %d", v, wantSync)
 			}
-			if v := queryInt(t, s.read, "PRAGMA query_only"); v != 1 {
+			if v := queryInt(t, s.reader(), "PRAGMA query_only"); v != 1 {
 				t.Errorf("read pool query_only %d, want 1", v)
 			}
 			if v := queryInt(t, s.write, "PRAGMA busy_timeout"); v != 5000 {
@@ -895,7 +896,7 @@ func TestStatsFromStreamsAndCache(t *testing.T) {
 
 func TestStatsWriter(t *testing.T) {
 	s := openTemp(t, Options{QueueSize: 64})
-	if ws := s.WriterStats(); ws.BatchesTotal != 0 || ws.AppendP99Ms != 0 || ws.LastCommitAt != nil || ws.AvgBatchEvents != 0 {
+	if ws := s.WriterStats(); ws.BatchesTotal != 0 || *ws.AppendP99Ms != 0 || ws.LastCommitAt != nil || ws.AvgBatchEvents != 0 {
 		t.Fatalf("writer stats before any append: %+v", ws)
 	}
 	before := float64(time.Now().UnixMicro()) / 1e6
@@ -915,8 +916,9 @@ func TestStatsWriter(t *testing.T) {
 		t.Fatalf("batches %d events %d avg %v, want 10 55 5.5", ws.BatchesTotal, ws.EventsTotal, ws.AvgBatchEvents)
 	case ws.QueueCapacity != 64 || ws.QueueDepth != 0:
 		t.Fatalf("queue %d/%d", ws.QueueDepth, ws.QueueCapacity)
-	case ws.AppendCount != 10 || ws.AppendP99Ms <= 0 || ws.AppendP50Ms <= 0 || ws.AppendP50Ms > ws.AppendP99Ms:
-		t.Fatalf("append latency: count %d p50 %v p99 %v", ws.AppendCount, ws.AppendP50Ms, ws.AppendP99Ms)
+	case s.StoreHealth().Append.Count != 10 || ws.AppendP99Ms == nil || *ws.AppendP99Ms <= 0 || ws.AppendP50Ms == nil ||
+		*ws.AppendP50Ms <= 0 || *ws.AppendP50Ms > *ws.AppendP99Ms:
+		t.Fatalf("append latency: count %d p50 %v p99 %v", s.StoreHealth().Append.Count, ws.AppendP50Ms, ws.AppendP99Ms)
 	case ws.LastCommitAt == nil || *ws.LastCommitAt < before || *ws.LastCommitAt > after:
 		t.Fatalf("last_commit_at %v outside [%v, %v]", ws.LastCommitAt, before, after)
 	case ws.LastError != nil || ws.LastErrorAt != nil || ws.Degraded || ws.CommitErrors != 0:
@@ -969,13 +971,13 @@ func snapshotStore(t *testing.T, s *Store) storeSnapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return storeSnapshot{streams: streams, events: queryInt(t, s.read, "SELECT COUNT(*) FROM events"),
-		maxID: queryInt(t, s.read, "SELECT COALESCE(MAX(id), 0) FROM events")}
+	return storeSnapshot{streams: streams, events: queryInt(t, s.reader(), "SELECT COUNT(*) FROM events"),
+		maxID: queryInt(t, s.reader(), "SELECT COALESCE(MAX(id), 0) FROM events")}
 }
 
 func groupByType(t *testing.T, s *Store) map[string]int64 {
 	t.Helper()
-	rows, err := s.read.Query("SELECT type, COUNT(*) FROM events GROUP BY type")
+	rows, err := s.reader().Query("SELECT type, COUNT(*) FROM events GROUP BY type")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1059,7 +1061,7 @@ func TestCleanupDeletesEndedStreamsOnly(t *testing.T) {
 			t.Fatalf("since of deleted %s: %v", gone, err)
 		}
 	}
-	if n := queryInt(t, s.read, "SELECT COUNT(*) FROM events WHERE room_id IN (?, ?)", finishedOld, closedOld); n != 0 {
+	if n := queryInt(t, s.reader(), "SELECT COUNT(*) FROM events WHERE room_id IN (?, ?)", finishedOld, closedOld); n != 0 {
 		t.Fatalf("%d events of deleted streams remain", n)
 	}
 	for stream, head := range map[string]int64{finishedNew: 2, closedNew: 2, liveOld: 2, withActor: 2, atCutoff: 2, liveNew: 1} {
@@ -1114,7 +1116,7 @@ func TestCleanupDeletesEndedStreamsOnly(t *testing.T) {
 		t.Fatalf("event_type_stats %v, want %v", after.EventTypeStats, wantTypes)
 	case !maps.Equal(after.EventTypeStats, groupByType(t, s)):
 		t.Fatalf("event_type_stats %v, the table holds %v", after.EventTypeStats, groupByType(t, s))
-	case after.TotalEvents != before.TotalEvents-wantEvents-wantSystem+1 || after.TotalEvents != queryInt(t, s.read, "SELECT COUNT(*) FROM events"):
+	case after.TotalEvents != before.TotalEvents-wantEvents-wantSystem+1 || after.TotalEvents != queryInt(t, s.reader(), "SELECT COUNT(*) FROM events"):
 		t.Fatalf("total_events %d, was %d", after.TotalEvents, before.TotalEvents)
 	case after.SystemEvents != before.SystemEvents-wantSystem+1:
 		t.Fatalf("system_events %d, was %d", after.SystemEvents, before.SystemEvents)
@@ -1203,13 +1205,13 @@ func TestCleanupLargeRunVacuums(t *testing.T) {
 		head = appendOK(t, s, "K7MPQ3", 1, head, batch...)[199].Seq
 	}
 	appendOK(t, s, "K7MPQ4", 1, 0, evAt("room_created", 0))
-	pagesBefore := queryInt(t, s.read, "PRAGMA page_count")
+	pagesBefore := queryInt(t, s.reader(), "PRAGMA page_count")
 	res, err := s.Cleanup(ctx, CleanupRequest{Cutoff: t0.Add(-7 * 24 * time.Hour)})
 	if err != nil || res.DeletedEvents != n || res.DeletedRooms != 1 {
 		t.Fatalf("cleanup: %+v %v", res, err)
 	}
-	pagesAfter := queryInt(t, s.read, "PRAGMA page_count")
-	free := queryInt(t, s.read, "PRAGMA freelist_count")
+	pagesAfter := queryInt(t, s.reader(), "PRAGMA page_count")
+	free := queryInt(t, s.reader(), "PRAGMA freelist_count")
 	if free != 0 || pagesAfter > pagesBefore-200 {
 		t.Fatalf("after deleting %d events of ~1 KB: %d pages (was %d), %d free: no incremental vacuum", n, pagesAfter, pagesBefore, free)
 	}

@@ -7,16 +7,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"liaptui/monitor"
 )
 
 // writerMetrics are the writer's own counters (observability §0 principle 1:
 // the store owns them; the monitor and /metrics read them through
-// WriterStats).
+// StoreHealth, WriterStats and Counters).
 type writerMetrics struct {
-	appendLatency  latencyHistogram
+	appendLatency  *monitor.LatencyWindow // submit to commit, last 60 s
+	commitErrors   *countWindow           // failed commits, last 60 s
 	batches        atomic.Int64
 	batchEvents    atomic.Int64
-	commitErrors   atomic.Int64
+	commitFailures atomic.Int64 // since open
 	queueFullWaits atomic.Int64
 	degraded       atomic.Bool
 
@@ -26,9 +29,21 @@ type writerMetrics struct {
 	lastErrorAt time.Time
 }
 
-func (m *writerMetrics) observeAppend(d time.Duration) { m.appendLatency.observe(d) }
+func (m *writerMetrics) init(clock monitor.Clock) {
+	m.appendLatency = monitor.NewLatencyWindow(clock)
+	m.commitErrors = newCountWindow(clock)
+}
 
-func (m *writerMetrics) committed(requests, events int, at time.Time) {
+// observeAppend records one append's submit-to-commit time. Only the
+// writer calls it, so the window's buckets have a single writer.
+func (s *Store) observeAppend(d time.Duration) {
+	s.metrics.appendLatency.Observe(d)
+	if s.opts.OnAppend != nil {
+		s.opts.OnAppend(d)
+	}
+}
+
+func (m *writerMetrics) committed(events int, at time.Time) {
 	m.batches.Add(1)
 	m.batchEvents.Add(int64(events))
 	m.mu.Lock()
@@ -37,7 +52,8 @@ func (m *writerMetrics) committed(requests, events int, at time.Time) {
 }
 
 func (m *writerMetrics) commitFailed(err error, at time.Time, degrade bool) {
-	m.commitErrors.Add(1)
+	m.commitFailures.Add(1)
+	m.commitErrors.add()
 	if degrade {
 		m.degraded.Store(true)
 	}
@@ -46,37 +62,37 @@ func (m *writerMetrics) commitFailed(err error, at time.Time, degrade bool) {
 	m.mu.Unlock()
 }
 
-// WriterStats is the read-only picture of the writer for the monitor, the
-// metrics endpoint and /event-store/stats (the `writer` object).
+// WriterStats is the read-only picture of the writer for /event-store/stats
+// (the `writer` object).
 type WriterStats struct {
-	QueueDepth     int           `json:"queue_depth"`
-	QueueCapacity  int           `json:"queue_capacity"`
-	QueueFullWaits int64         `json:"-"`
-	BatchesTotal   int64         `json:"batches_total"`
-	EventsTotal    int64         `json:"-"`
-	AvgBatchEvents float64       `json:"avg_batch_events"`
-	AppendP50Ms    float64       `json:"append_p50_ms"`
-	AppendP99Ms    float64       `json:"append_p99_ms"`
-	AppendCount    int64         `json:"-"`
-	AppendBuckets  []BucketCount `json:"-"`
-	CommitErrors   int64         `json:"-"`
-	LastCommitAt   *float64      `json:"last_commit_at"`
-	LastError      *string       `json:"last_error"`
-	LastErrorAt    *float64      `json:"last_error_at"`
-	Degraded       bool          `json:"degraded"`
-	Synchronous    string        `json:"synchronous"`
-	SchemaVersion  int           `json:"schema_version"`
+	QueueDepth     int     `json:"queue_depth"`
+	QueueCapacity  int     `json:"queue_capacity"`
+	QueueFullWaits int64   `json:"-"`
+	BatchesTotal   int64   `json:"batches_total"`
+	EventsTotal    int64   `json:"-"`
+	AvgBatchEvents float64 `json:"avg_batch_events"`
+	// The append quantiles cover the last 60 s, as bucket upper bounds of
+	// the latency window; null when beyond its last bound (5 s).
+	AppendP50Ms   *float64 `json:"append_p50_ms"`
+	AppendP99Ms   *float64 `json:"append_p99_ms"`
+	CommitErrors  int64    `json:"-"` // since open
+	LastCommitAt  *float64 `json:"last_commit_at"`
+	LastError     *string  `json:"last_error"`
+	LastErrorAt   *float64 `json:"last_error_at"`
+	Degraded      bool     `json:"degraded"`
+	Synchronous   string   `json:"synchronous"`
+	SchemaVersion int      `json:"schema_version"`
 }
 
 // WriterStats reads the writer's counters; it does no I/O.
 func (s *Store) WriterStats() WriterStats {
 	m := &s.metrics
+	latency := m.appendLatency.Summary()
 	ws := WriterStats{
 		QueueDepth: len(s.queue), QueueCapacity: cap(s.queue), QueueFullWaits: m.queueFullWaits.Load(),
-		BatchesTotal: m.batches.Load(), EventsTotal: m.batchEvents.Load(), CommitErrors: m.commitErrors.Load(),
+		BatchesTotal: m.batches.Load(), EventsTotal: m.batchEvents.Load(), CommitErrors: m.commitFailures.Load(),
 		Degraded: m.degraded.Load(), Synchronous: s.opts.Synchronous, SchemaVersion: SchemaVersion,
-		AppendP50Ms: m.appendLatency.quantile(0.50) * 1000, AppendP99Ms: m.appendLatency.quantile(0.99) * 1000,
-		AppendCount: m.appendLatency.count.Load(), AppendBuckets: m.appendLatency.buckets(),
+		AppendP50Ms: monitor.FiniteOrNil(quantileMs(latency, 0.50)), AppendP99Ms: monitor.FiniteOrNil(latency.P99Ms),
 	}
 	if ws.BatchesTotal > 0 {
 		ws.AvgBatchEvents = float64(ws.EventsTotal) / float64(ws.BatchesTotal)
@@ -92,69 +108,28 @@ func (s *Store) WriterStats() WriterStats {
 	return ws
 }
 
+// quantileMs is the upper bound of the first bucket whose cumulative count
+// reaches q of the window (the rule of its P99Ms); 0 when empty, +Inf in
+// the unbounded bucket.
+func quantileMs(w monitor.LatencySummary, q float64) float64 {
+	if w.Count == 0 {
+		return 0
+	}
+	var cumulative int64
+	for i, n := range w.Counts {
+		if cumulative += n; float64(cumulative) >= q*float64(w.Count) {
+			if i < len(monitor.LatencyBoundsMs) {
+				return monitor.LatencyBoundsMs[i]
+			}
+			break
+		}
+	}
+	return math.Inf(1)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
-
-// latencyHistogram counts durations in exponential buckets (each 25% wider
-// than the last, from 10 µs); quantiles are read as bucket upper bounds.
-type latencyHistogram struct {
-	counts [latencyBuckets]atomic.Int64
-	count  atomic.Int64
-}
-
-const (
-	latencyBuckets = 64
-	latencyBase    = 10 * time.Microsecond
-	latencyGrowth  = 1.25
-)
-
-// latencyBound is the upper bound of bucket i.
-func latencyBound(i int) time.Duration {
-	return time.Duration(float64(latencyBase) * math.Pow(latencyGrowth, float64(i)))
-}
-
-func (h *latencyHistogram) observe(d time.Duration) {
-	i := 0
-	if d > latencyBase {
-		i = int(math.Ceil(math.Log(float64(d)/float64(latencyBase)) / math.Log(latencyGrowth)))
-	}
-	h.counts[min(i, latencyBuckets-1)].Add(1)
-	h.count.Add(1)
-}
-
-// quantile in seconds; 0 with no observations.
-func (h *latencyHistogram) quantile(q float64) float64 {
-	total := h.count.Load()
-	if total == 0 {
-		return 0
-	}
-	rank := int64(math.Ceil(q * float64(total)))
-	var seen int64
-	for i := range h.counts {
-		seen += h.counts[i].Load()
-		if seen >= rank {
-			return latencyBound(i).Seconds()
-		}
-	}
-	return latencyBound(latencyBuckets - 1).Seconds()
-}
-
-// BucketCount is one cumulative histogram bucket, for a Prometheus export.
-type BucketCount struct {
-	UpperSeconds float64
-	Cumulative   int64
-}
-
-func (h *latencyHistogram) buckets() []BucketCount {
-	out := make([]BucketCount, latencyBuckets)
-	var cum int64
-	for i := range h.counts {
-		cum += h.counts[i].Load()
-		out[i] = BucketCount{UpperSeconds: latencyBound(i).Seconds(), Cumulative: cum}
-	}
-	return out
-}
 
 // typeCounter counts stored events per type: seeded by one GROUP BY at open,
 // raised by commits, lowered by retention.

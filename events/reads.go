@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -34,10 +35,11 @@ type StreamInfo struct {
 }
 
 // Stream reads one stream's row; ErrNotFound when there is none.
-func (s *Store) Stream(ctx context.Context, stream string) (StreamInfo, error) {
-	ctx, cancel := context.WithTimeout(ctx, sinceTimeout)
+func (s *Store) Stream(ctx context.Context, stream string) (info StreamInfo, err error) {
+	defer s.observeRead(ctx, ReadSince, s.clock.Now(), &err)
+	qctx, cancel := context.WithTimeout(ctx, sinceTimeout)
 	defer cancel()
-	return scanStream(s.read.QueryRowContext(ctx, streamColumns+" WHERE room_id = ?", stream))
+	return scanStream(s.reader().QueryRowContext(qctx, streamColumns+" WHERE room_id = ?", stream))
 }
 
 const streamColumns = `SELECT room_id, kind, status, head_seq, first_seq, incarnation, created_at,
@@ -56,7 +58,7 @@ func scanStream(row scanner) (StreamInfo, error) {
 
 // Since returns the events of stream with seq > afterSeq, ascending, at most
 // limit (1..1000; 0 means 100). afterSeq beyond the head is ErrSeqRange.
-func (s *Store) Since(ctx context.Context, stream string, afterSeq int64, limit int) (Page, error) {
+func (s *Store) Since(ctx context.Context, stream string, afterSeq int64, limit int) (_ Page, err error) {
 	switch {
 	case afterSeq < 0:
 		return Page{}, fmt.Errorf("%w: since %d is negative", ErrInvalid, afterSeq)
@@ -65,22 +67,23 @@ func (s *Store) Since(ctx context.Context, stream string, afterSeq int64, limit 
 	case limit < 1 || limit > 1000:
 		return Page{}, fmt.Errorf("%w: limit %d outside 1..1000", ErrInvalid, limit)
 	}
-	ctx, cancel := context.WithTimeout(ctx, sinceTimeout)
+	defer s.observeRead(ctx, ReadSince, s.clock.Now(), &err)
+	qctx, cancel := context.WithTimeout(ctx, sinceTimeout)
 	defer cancel()
 	// One read transaction: the head and the rows come from one snapshot.
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.reader().BeginTx(qctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return Page{}, err
 	}
 	defer tx.Rollback()
-	info, err := scanStream(tx.QueryRowContext(ctx, streamColumns+" WHERE room_id = ?", stream))
+	info, err := scanStream(tx.QueryRowContext(qctx, streamColumns+" WHERE room_id = ?", stream))
 	if err != nil {
 		return Page{}, fmt.Errorf("since %s: %w", stream, err)
 	}
 	if afterSeq > info.HeadSeq {
 		return Page{HeadSeq: info.HeadSeq}, fmt.Errorf("%w: %s head is %d, asked after %d", ErrSeqRange, stream, info.HeadSeq, afterSeq)
 	}
-	rows, err := tx.QueryContext(ctx, eventColumns+" WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?", stream, afterSeq, limit+1)
+	rows, err := tx.QueryContext(qctx, eventColumns+" WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?", stream, afterSeq, limit+1)
 	if err != nil {
 		return Page{}, err
 	}
@@ -113,9 +116,24 @@ func scanEvent(row scanner) (Stored, error) {
 // Load passes the events of stream with seq ≥ fromSeq to fn in seq order
 // without holding them all; fn's error stops the load and is returned.
 func (s *Store) Load(ctx context.Context, stream string, fromSeq int64, fn func(Stored) error) error {
+	start := s.clock.Now()
+	var fnErr error
+	err := s.load(ctx, stream, fromSeq, func(ev Stored) error {
+		fnErr = fn(ev)
+		return fnErr
+	})
+	readErr := err
+	if fnErr != nil { // the caller's error, not the store's
+		readErr = nil
+	}
+	s.observeRead(ctx, ReadLoad, start, &readErr)
+	return err
+}
+
+func (s *Store) load(ctx context.Context, stream string, fromSeq int64, fn func(Stored) error) error {
 	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
-	rows, err := s.read.QueryContext(ctx, eventColumns+" WHERE room_id = ? AND seq >= ? ORDER BY seq", stream, fromSeq)
+	rows, err := s.reader().QueryContext(ctx, eventColumns+" WHERE room_id = ? AND seq >= ? ORDER BY seq", stream, fromSeq)
 	if err != nil {
 		return err
 	}
@@ -133,10 +151,11 @@ func (s *Store) Load(ctx context.Context, stream string, fromSeq int64, fn func(
 }
 
 // Streams lists streams of a kind ("" for all) with a status ("" for all).
-func (s *Store) Streams(ctx context.Context, kind, status string) ([]StreamInfo, error) {
-	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
+func (s *Store) Streams(ctx context.Context, kind, status string) (_ []StreamInfo, err error) {
+	defer s.observeRead(ctx, ReadLoad, s.clock.Now(), &err)
+	qctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
-	rows, err := s.read.QueryContext(ctx, streamColumns+" WHERE (? = '' OR kind = ?) AND (? = '' OR status = ?) ORDER BY created_at, room_id",
+	rows, err := s.reader().QueryContext(qctx, streamColumns+" WHERE (? = '' OR kind = ?) AND (? = '' OR status = ?) ORDER BY created_at, room_id",
 		kind, kind, status, status)
 	if err != nil {
 		return nil, err
@@ -159,10 +178,28 @@ func (s *Store) LiveRooms(ctx context.Context) ([]StreamInfo, error) {
 	return s.Streams(ctx, KindRoom, StatusLive)
 }
 
-// Ping runs SELECT 1 on the read pool and reports how long it took.
-func (s *Store) Ping(ctx context.Context) (time.Duration, error) {
-	start := s.clock.Now()
+// Ping runs SELECT 1 on the read pool under the caller's ctx (check 10).
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer s.observeRead(ctx, ReadPing, s.clock.Now(), &err)
 	var one int
-	err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
-	return s.clock.Now().Sub(start), err
+	return s.reader().QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// QuickCheck runs PRAGMA quick_check on the read pool after an unclean
+// stop (observability §6.7 step 1); "ok" means the file is consistent.
+func (s *Store) QuickCheck(ctx context.Context) (string, error) {
+	rows, err := s.reader().QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return "", fmt.Errorf("quick_check: %w", err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", fmt.Errorf("quick_check: %w", err)
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "; "), rows.Err()
 }

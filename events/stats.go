@@ -35,10 +35,13 @@ type statsCache struct {
 	value Statistics
 }
 
-func (c *statsCache) invalidate() {
+// invalidate drops the cached answer and reports whether there was one.
+func (c *statsCache) invalidate() bool {
 	c.mu.Lock()
-	c.at = time.Time{}
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	had := !c.at.IsZero()
+	c.at, c.value = time.Time{}, Statistics{}
+	return had
 }
 
 // roomStatsTop is how many rooms room_stats lists.
@@ -62,11 +65,13 @@ func (s *Store) Stats(ctx context.Context) (Statistics, error) {
 	return st, nil
 }
 
-func (s *Store) readStats(ctx context.Context, now time.Time) (Statistics, error) {
+func (s *Store) readStats(ctx context.Context, now time.Time) (_ Statistics, err error) {
+	defer s.observeRead(ctx, ReadStats, s.clock.Now(), &err)
 	ctx, cancel := context.WithTimeout(ctx, sinceTimeout)
 	defer cancel()
+	read := s.reader()
 	st := Statistics{RoomStats: map[string]int64{}, EventTypeStats: s.typeCount.snapshot()}
-	err := s.read.QueryRowContext(ctx, `SELECT
+	err = read.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(head_seq - first_seq + 1), 0),
 		COALESCE(SUM(CASE WHEN kind = 'system' THEN head_seq - first_seq + 1 END), 0),
 		COUNT(CASE WHEN kind = 'room' THEN 1 END),
@@ -76,12 +81,12 @@ func (s *Store) readStats(ctx context.Context, now time.Time) (Statistics, error
 	if err != nil {
 		return st, err
 	}
-	err = s.read.QueryRowContext(ctx, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").
+	err = read.QueryRowContext(ctx, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").
 		Scan(&st.CurrentSequence)
 	if err != nil {
 		return st, err
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT room_id, head_seq - first_seq + 1 AS n FROM streams
+	rows, err := read.QueryContext(ctx, `SELECT room_id, head_seq - first_seq + 1 AS n FROM streams
 		WHERE kind = 'room' ORDER BY n DESC, room_id LIMIT ?`, roomStatsTop+1)
 	if err != nil {
 		return st, err
@@ -104,7 +109,7 @@ func (s *Store) readStats(ctx context.Context, now time.Time) (Statistics, error
 	}
 	var oldest, newest sql.NullInt64
 	dayAgo := now.Add(-24 * time.Hour).UnixMilli()
-	err = s.read.QueryRowContext(ctx, `SELECT (SELECT MIN(at) FROM events), (SELECT MAX(at) FROM events),
+	err = read.QueryRowContext(ctx, `SELECT (SELECT MIN(at) FROM events), (SELECT MAX(at) FROM events),
 		(SELECT COUNT(*) FROM events WHERE at >= ?)`, dayAgo).Scan(&oldest, &newest, &st.EventsLast24h)
 	if err != nil {
 		return st, err

@@ -6,17 +6,18 @@ package events
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"liaptui/monitor"
-
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, "sqlite"
 )
 
 // Errors of Append and the reads (observability §6.3); match with errors.Is.
@@ -69,6 +70,29 @@ type Options struct {
 	Linger         time.Duration
 	ReadPoolSize   int // 4
 	Clock          monitor.Clock
+	// Log receives the store's own records (failed _system appends); nil
+	// means slog.Default(). Records carry category and component.
+	Log *slog.Logger
+
+	// The hooks below are optional (nil = off) and must not block.
+
+	// Wake asks the monitor for an early sample (observability §2.2): the
+	// store passes "store" on a commit error, when the queue crosses above
+	// 80 % of its capacity and when the oldest queued append passes 500 ms.
+	Wake func(reason string)
+	// Recover raises a recovery trigger (monitor.Recoverer's Trigger): the
+	// store raises database_connection_loss on a commit error of class I/O,
+	// busy, closed or corrupt, and on 3 consecutive read errors.
+	Recover func(ctx context.Context, procedure, target, raisedBy string, observed map[string]any)
+	// OnAppend gets each append's submit-to-commit time (on the writer).
+	OnAppend func(d time.Duration)
+	// OnCommit gets each committed group transaction's time and event count.
+	OnCommit func(d time.Duration, events int)
+	// OnRead gets each read-pool query's time by op (the Read* constants).
+	OnRead func(op string, d time.Duration)
+	// WrapConnector, when set, wraps the connector of every pool the store
+	// opens, at Open and at each Reopen (ConnFault.Wrap in tests).
+	WrapConnector func(driver.Connector) driver.Connector
 }
 
 func (o *Options) fill() error {
@@ -97,26 +121,37 @@ func (o *Options) fill() error {
 	if o.Clock == nil {
 		o.Clock = monitor.WallClock{}
 	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
 	return nil
 }
 
 // Store is an open event store.
 type Store struct {
-	path  string
-	opts  Options
-	clock monitor.Clock
-	write *sql.DB // the writer goroutine's only connection
-	ckpt  *checkpointer
-	read  *sql.DB // query_only pool
+	path     string
+	opts     Options
+	clock    monitor.Clock
+	write    *sql.DB // the writer goroutine's only connection; Reopen swaps it on that goroutine
+	ckpt     *checkpointer
+	readPool atomic.Pointer[sql.DB] // query_only pool; Reopen swaps it
 
-	queue      chan *appendReq
-	stop       chan struct{}
-	done       chan struct{}
-	closing    sync.Once
-	closeFiles sync.Once
-	closeErr   error
+	queue   chan *appendReq
+	control chan func(*writer) // runs on the writer between batches, before queued appends
+	system  systemAppender
+	stop    chan struct{}
+	done    chan struct{}
+	// closing stops the _system appender, then stopping stops the writer.
+	closing, stopping sync.Once
+	closeFiles        sync.Once
+	closeErr          error
+	reopenMu          sync.Mutex // one Reopen at a time, never during Close's file closing
 
 	metrics   writerMetrics
+	queueMark queueMarks
+	headCache headCacheMarks
+	reads     readFailures
+	counters  storeCounters
 	typeCount typeCounter
 	stats     statsCache
 
@@ -124,18 +159,8 @@ type Store struct {
 	retention retentionRecord
 }
 
-func dsn(path string, o Options, readOnly bool) string {
-	sync := "NORMAL"
-	if o.Synchronous == "full" {
-		sync = "FULL"
-	}
-	q := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync +
-		")&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)&_pragma=journal_size_limit(67108864)"
-	if readOnly {
-		return q + "&_pragma=query_only(1)"
-	}
-	return q + "&_auto_vacuum=INCREMENTAL&_txlock=immediate&_pragma=wal_autocheckpoint(0)"
-}
+// reader is the current read pool.
+func (s *Store) reader() *sql.DB { return s.readPool.Load() }
 
 // Open opens (creating if needed) the store file at path, migrates it and
 // starts the writer.
@@ -146,31 +171,29 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	write, err := sql.Open("sqlite", dsn(path, opts, false))
+	write, err := openPool(path, opts, roleWrite)
 	if err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
 	if err := migrate(ctx, write, path, opts.Clock.Now()); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open event store %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", dsn(path, opts, true))
+	read, err := openPool(path, opts, roleRead)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	read.SetMaxOpenConns(opts.ReadPoolSize)
-	read.SetMaxIdleConns(opts.ReadPoolSize)
-	s := &Store{path: path, opts: opts, clock: opts.Clock, write: write, read: read,
-		queue: make(chan *appendReq, opts.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{path: path, opts: opts, clock: opts.Clock, write: write,
+		queue: make(chan *appendReq, opts.QueueSize), control: make(chan func(*writer), 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	s.readPool.Store(read)
+	s.metrics.init(opts.Clock)
 	if err := s.typeCount.seed(ctx, read); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	w := &writer{s: s, heads: map[string]streamHead{}, inserts: map[int]*sql.Stmt{}, updates: map[int]*sql.Stmt{}}
+	w := newWriter(s)
 	if err := w.prepareStatements(ctx); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open event store: %w", err)
@@ -182,6 +205,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	go s.ckpt.run(s.stop)
 	go w.run()
+	s.system.start(s)
 	return s, nil
 }
 
@@ -196,7 +220,7 @@ func OpenReadOnly(ctx context.Context, path string, clock monitor.Clock) (*Store
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	read, err := sql.Open("sqlite", dsn(path, opts, true))
+	read, err := openPool(path, opts, roleRead)
 	if err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
@@ -205,25 +229,38 @@ func OpenReadOnly(ctx context.Context, path string, clock monitor.Clock) (*Store
 		read.Close()
 		return nil, fmt.Errorf("open event store %s: schema version %d, want %d (%v)", path, version, SchemaVersion, err)
 	}
-	s := &Store{path: path, opts: opts, clock: opts.Clock, read: read, stop: make(chan struct{}), done: make(chan struct{})}
-	s.closing.Do(func() { close(s.stop) })
+	s := &Store{path: path, opts: opts, clock: opts.Clock, stop: make(chan struct{}), done: make(chan struct{})}
+	s.readPool.Store(read)
+	s.metrics.init(opts.Clock)
+	s.system.stopped()
+	s.closing.Do(func() {}) // the appender never ran
+	s.stopping.Do(func() { close(s.stop) })
 	close(s.done)
 	return s, nil
 }
 
-// Close stops taking appends, commits what is queued, checkpoints the WAL
-// and closes the files. It returns when done or when ctx ends; once it has
-// succeeded, later calls return nil.
+// Close stops taking appends, stores the queued _system events, commits
+// what is queued, checkpoints the WAL and closes the files. It returns when
+// done or when ctx ends; once it has succeeded, later calls return nil.
 func (s *Store) Close(ctx context.Context) error {
-	s.closing.Do(func() { close(s.stop) })
+	s.closing.Do(s.system.stop)
+	// Appends stop even when ctx ends before the _system queue drained;
+	// what it still holds is then refused and logged.
+	sysErr := s.system.wait(ctx)
+	s.stopping.Do(func() { close(s.stop) })
+	if sysErr != nil {
+		return fmt.Errorf("close event store: %w", sysErr)
+	}
 	select {
 	case <-s.done:
 	case <-ctx.Done():
 		return fmt.Errorf("close event store: %w", ctx.Err())
 	}
 	s.closeFiles.Do(func() {
+		s.reopenMu.Lock()
+		defer s.reopenMu.Unlock()
 		if s.write == nil {
-			s.closeErr = s.read.Close()
+			s.closeErr = s.reader().Close()
 			return
 		}
 		ckErr := s.ckpt.close()
@@ -233,7 +270,7 @@ func (s *Store) Close(ctx context.Context) error {
 	return s.closeErr
 }
 
-func (s *Store) closeDBs() error { return errors.Join(s.read.Close(), s.write.Close()) }
+func (s *Store) closeDBs() error { return errors.Join(s.reader().Close(), s.write.Close()) }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

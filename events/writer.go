@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 )
 
 // streamHead is the writer's cached view of one stream.
@@ -30,33 +29,56 @@ type writer struct {
 	nextID   int64             // 0: reload from sqlite_sequence
 	inserts  map[int]*sql.Stmt // by row count
 	updates  map[int]*sql.Stmt // streams head updates by row count
-	failures int
+	ready    bool              // statements prepared on the current connection
+	failures int               // consecutive failed batches
 	commits  int
 }
 
+func newWriter(s *Store) *writer {
+	return &writer{s: s, heads: map[string]streamHead{}, inserts: map[int]*sql.Stmt{}, updates: map[int]*sql.Stmt{}}
+}
+
+// run serves the queue until stop closes, then drains it. A control
+// request (Reopen) runs before the next batch: after the current one, ahead
+// of whatever is queued.
 func (w *writer) run() {
 	defer close(w.s.done)
 	defer w.closeStatements()
 	for {
 		select {
+		case f := <-w.s.control:
+			f(w)
+			continue
+		default:
+		}
+		select {
+		case f := <-w.s.control:
+			f(w)
 		case first := <-w.s.queue:
+			w.s.dequeued(first)
 			w.handle(first)
 		case <-w.s.stop:
 			for {
 				select {
 				case first := <-w.s.queue:
+					w.s.dequeued(first)
 					w.handle(first)
 				default:
 					return
 				}
 			}
 		}
+		w.s.checkOldest(w.s.clock.Now())
 	}
 }
 
 // handle serves first and whatever it batches with; a maintenance op runs in
 // a transaction of its own, after the appends queued before it.
 func (w *writer) handle(first *appendReq) {
+	if w.s.headCache.drop.Load() && w.s.headCache.drop.Swap(false) {
+		w.heads = map[string]streamHead{}
+		w.publishHeads()
+	}
 	if first.op != nil {
 		w.runOp(first)
 		return
@@ -92,6 +114,7 @@ func (w *writer) collect(first *appendReq) (batch []*appendReq, op *appendReq) {
 	for yielded := false; !full(); {
 		select {
 		case r := <-w.s.queue:
+			w.s.dequeued(r)
 			if !add(r) {
 				return batch, op
 			}
@@ -110,6 +133,7 @@ func (w *writer) collect(first *appendReq) (batch []*appendReq, op *appendReq) {
 		for !full() {
 			select {
 			case r := <-w.s.queue:
+				w.s.dequeued(r)
 				if !add(r) {
 					return batch, op
 				}
@@ -123,9 +147,21 @@ func (w *writer) collect(first *appendReq) (batch []*appendReq, op *appendReq) {
 
 // commit writes a batch of appends in one transaction.
 func (w *writer) commit(batch []*appendReq) {
+	defer func() {
+		for _, req := range batch {
+			close(req.done)
+		}
+	}()
+	if !w.ready { // a failed Reopen left no usable connection
+		for _, req := range batch {
+			req.err = fmt.Errorf("%w: the writer has no connection", ErrUnavailable)
+		}
+		return
+	}
 	ctx := context.Background()
 	pending := map[string]streamHead{}
 	var accepted []*appendReq
+	start := w.s.clock.Now()
 	err := w.inTx(ctx, func(tx *sql.Tx) error {
 		if err := w.loadNextID(ctx, tx); err != nil {
 			return err
@@ -141,34 +177,45 @@ func (w *writer) commit(batch []*appendReq) {
 		}
 		return w.writeStreams(ctx, tx, pending, now)
 	})
-	events := 0
+	end := w.s.clock.Now()
+	for _, req := range batch {
+		w.s.observeAppend(end.Sub(req.enqueuedAt))
+	}
 	if err != nil {
 		w.failures++
 		w.nextID = 0
-		w.s.metrics.commitFailed(err, w.s.clock.Now(), w.failures >= 3)
-		for _, req := range accepted {
-			delete(w.heads, req.stream)
-			req.err, req.stored = fmt.Errorf("event store commit: %w", err), nil
-		}
-	} else {
-		w.failures = 0
-		if w.commits++; w.commits%checkpointEvery == 0 {
-			w.s.ckpt.request()
-		}
-		for stream, h := range pending {
-			h.exists, h.finishedAt = true, 0
-			w.heads[stream] = h
-		}
-		for _, req := range accepted {
-			events += len(req.stored)
-			for _, st := range req.stored {
-				w.s.typeCount.add(st.Type, 1)
+		// Requests refused by their own check keep that error; every other
+		// one, planned or not reached before the failure, gets the commit's.
+		for _, req := range batch {
+			if req.err == nil {
+				delete(w.heads, req.stream)
+				req.err, req.stored = fmt.Errorf("event store commit: %w", err), nil
 			}
 		}
-		w.s.metrics.committed(len(batch), events, w.s.clock.Now())
+		w.publishHeads()
+		w.s.commitFailed(err, end, w.failures)
+		return
 	}
-	for _, req := range batch {
-		close(req.done)
+	w.failures = 0
+	if w.commits++; w.commits%checkpointEvery == 0 {
+		w.s.ckpt.request()
+	}
+	for stream, h := range pending {
+		h.exists, h.finishedAt = true, 0
+		w.heads[stream] = h
+	}
+	w.publishHeads()
+	events := 0
+	for _, req := range accepted {
+		events += len(req.stored)
+		w.s.counters.appended(req.kind, len(req.stored))
+		for _, st := range req.stored {
+			w.s.typeCount.add(st.Type, 1)
+		}
+	}
+	w.s.metrics.committed(events, end)
+	if w.s.opts.OnCommit != nil {
+		w.s.opts.OnCommit(end.Sub(start), events)
 	}
 }
 
@@ -238,105 +285,6 @@ func (w *writer) loadNextID(ctx context.Context, tx *sql.Tx) error {
 		"SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").Scan(&w.nextID)
 }
 
-// insertRows is the most rows one INSERT statement carries.
-const insertRows = 64
-
-// insertEvents inserts the planned rows with their ids, in statements of at
-// most insertRows rows, each prepared once per row count.
-func (w *writer) insertEvents(ctx context.Context, tx *sql.Tx, reqs []*appendReq) error {
-	args := make([]any, 0, 8*insertRows)
-	rows := 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		_, err := tx.StmtContext(ctx, w.inserts[rows]).ExecContext(ctx, args...)
-		args, rows = args[:0], 0
-		return err
-	}
-	for _, req := range reqs {
-		for _, st := range req.stored {
-			args = append(args, st.ID, st.Stream, st.Seq, st.Type, st.SchemaVersion, string(st.Payload), st.Actor,
-				st.CorrelationID, st.At)
-			if rows++; rows == insertRows {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return flush()
-}
-
-// prepareStatements prepares the streams writes and the INSERT for every row count
-// up to insertRows;
-// it runs before the writer starts, while no transaction holds the only
-// connection.
-func (w *writer) prepareStatements(ctx context.Context) error {
-	for rows := 1; rows <= insertRows; rows++ {
-		update, err := w.s.write.PrepareContext(ctx, `UPDATE streams SET head_seq = v.head, status = v.status,
-			updated_at = ?, finished_at = COALESCE(v.finished, streams.finished_at)
-			FROM (SELECT column1 AS id, column2 AS head, column3 AS status, column4 AS finished FROM (VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?),", rows), ",")+`)) AS v WHERE streams.room_id = v.id`)
-		if err != nil {
-			w.closeStatements()
-			return err
-		}
-		w.updates[rows] = update
-		q := "INSERT INTO events (id, room_id, seq, type, schema_version, payload, actor, correlation_id, at) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", rows), ",")
-		stmt, err := w.s.write.PrepareContext(ctx, q)
-		if err != nil {
-			w.closeStatements()
-			return err
-		}
-		w.inserts[rows] = stmt
-	}
-	return nil
-}
-
-func (w *writer) closeStatements() {
-	for _, stmt := range w.updates {
-		stmt.Close()
-	}
-	for _, stmt := range w.inserts {
-		stmt.Close()
-	}
-}
-
-// writeStreams writes the new heads of the streams the batch touched: one
-// INSERT for new streams and one UPDATE … FROM (VALUES …) for the others.
-func (w *writer) writeStreams(ctx context.Context, tx *sql.Tx, pending map[string]streamHead, now int64) error {
-	var newArgs, oldArgs []any
-	for stream, h := range pending {
-		var finished any
-		if h.finishedAt != 0 {
-			finished = h.finishedAt
-		}
-		if h.exists {
-			oldArgs = append(oldArgs, stream, h.seq, h.status, finished)
-		} else {
-			newArgs = append(newArgs, stream, h.kind, h.status, h.seq, h.incarnation, now, now, finished)
-		}
-	}
-	if len(newArgs) > 0 {
-		q := `INSERT INTO streams (room_id, kind, status, head_seq, first_seq, incarnation, created_at, updated_at,
-			finished_at) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,1,?,?,?,?),", len(newArgs)/8), ",")
-		if _, err := tx.ExecContext(ctx, q, newArgs...); err != nil {
-			return err
-		}
-	}
-	for len(oldArgs) > 0 {
-		n := min(len(oldArgs)/4, insertRows)
-		args := append([]any{now}, oldArgs[:4*n]...)
-		if _, err := tx.StmtContext(ctx, w.updates[n]).ExecContext(ctx, args...); err != nil {
-			return err
-		}
-		oldArgs = oldArgs[4*n:]
-	}
-	return nil
-}
-
 // runOp runs a maintenance operation in its own transaction, or outside
 // any for the statements SQLite refuses inside one (checkpoints).
 func (w *writer) runOp(req *appendReq) {
@@ -353,8 +301,12 @@ func (w *writer) runOp(req *appendReq) {
 	if err != nil {
 		w.heads, w.nextID = map[string]streamHead{}, 0
 	}
+	w.publishHeads()
 	close(req.done)
 }
+
+// publishHeads tells DropCaches how many heads the cache holds.
+func (w *writer) publishHeads() { w.s.headCache.size.Store(int64(len(w.heads))) }
 
 func (w *writer) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := w.s.write.BeginTx(ctx, nil)

@@ -124,7 +124,7 @@ func blockedActor(t *testing.T, mods ...func(*harness)) (h *harness, roomID stri
 	entered := make(chan struct{})
 	release = make(chan struct{})
 	h = newHarness(t, fastConfig(), append(mods, func(h *harness) {
-		h.opts.hooks = &testHooks{beforeDecide: func(_ *Room, cmd game.Command) {
+		h.opts.Faults = &Faults{BeforeDecide: func(_ string, cmd game.Command, _ *game.State) {
 			if _, ok := cmd.(game.SetSeat); ok && blocking.CompareAndSwap(true, false) {
 				close(entered)
 				<-release

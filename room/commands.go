@@ -2,8 +2,6 @@ package room
 
 import (
 	"context"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 
 	"liaptui/game"
@@ -15,15 +13,16 @@ import (
 // A player who is a member anywhere gets ALREADY_IN_ROOM.
 func (g *Registry) Create(ctx context.Context, host game.Player, quickPlay bool) (Outcome, error) {
 	if host.PlayerID == "" {
-		return Outcome{}, roomError(game.CodeInvalidField, map[string]any{"field": "player_id", "reason": "empty"}, "a host needs a player id")
+		return Outcome{}, g.refused(ctx, "", game.CreateRoom{}, roomError(game.CodeInvalidField,
+			map[string]any{"field": "player_id", "reason": "empty"}, "a host needs a player id"))
 	}
 	if err := g.reserve(host.PlayerID, ""); err != nil {
-		return Outcome{}, err
+		return Outcome{}, g.refused(ctx, "", game.CreateRoom{}, err)
 	}
 	defer g.release(host.PlayerID)
 	id, err := g.newRoomID(ctx)
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{}, g.refused(ctx, "", game.CreateRoom{}, err)
 	}
 	// The first step runs here, before the actor starts: nobody else can
 	// reach the room yet, and a create that stored nothing leaves no actor.
@@ -39,68 +38,22 @@ func (g *Registry) Create(ctx context.Context, host game.Player, quickPlay bool)
 	return out, err
 }
 
-// CreateCanary runs an internal canary room (observability §9.3): stream
-// _canary:<run>, no host, four bots, seeded by the run, started by the server.
-// It is hidden from Summaries and leaves the registry at game over.
-func (g *Registry) CreateCanary(ctx context.Context, run uint64, cfg game.Config) (Outcome, error) {
-	id := "_canary:" + strconv.FormatUint(run, 10)
-	g.mu.Lock()
-	if g.closing {
-		g.mu.Unlock()
-		return Outcome{}, unavailable(ReasonShutdown, "the server is shutting down")
-	}
-	if g.rooms[id] != nil {
-		g.mu.Unlock()
-		return Outcome{}, roomError(game.CodeInvalidField, map[string]any{"field": "run", "reason": "in use"}, "canary run %d is running", run)
-	}
-	g.rooms[id] = &entry{canary: true}
-	g.mu.Unlock()
-	r := g.newRoom(id, game.State{}, 0, 1, 0, rand.New(rand.NewPCG(run, canaryStream)))
-	cmds := []game.Command{game.CreateRoom{RoomID: id, Config: cfg}}
-	for seat := 1; seat <= 4; seat++ {
-		cmds = append(cmds, game.SetSeat{AsServer: true, Seat: seat, Bot: true})
-	}
-	cmds = append(cmds, game.Start{AsServer: true})
-	var all Outcome
-	corr := correlation(ctx)
-	for i, cmd := range cmds {
-		out, err := r.safeStep(corr, cmd, ActorSystem)
-		all.RoomID, all.State, all.Head = out.RoomID, out.State, out.Head
-		all.Events = append(all.Events, out.Events...)
-		if i == 0 {
-			r.createdAt = createdAtOf(out, r.now())
-		}
-		if err != nil {
-			if !r.state.Created {
-				g.unreserveID(id)
-				return all, err
-			}
-			g.start(r)
-			return all, err
-		}
-	}
-	g.start(r)
-	return all, nil
-}
-
-// canaryStream is the PCG stream of canary rooms' random sources.
-const canaryStream = 0x63616e617279
-
 // Join seats the player in room id (rules §4): ALREADY_IN_ROOM when the
 // player is a member anywhere, ROOM_NOT_FOUND when no live room has the id,
 // then the game's own checks.
 func (g *Registry) Join(ctx context.Context, id string, player game.Player) (Outcome, error) {
 	id = strings.ToUpper(id)
 	if player.PlayerID == "" {
-		return Outcome{}, roomError(game.CodeInvalidField, map[string]any{"field": "player_id", "reason": "empty"}, "a player needs an id")
+		return Outcome{}, g.refused(ctx, id, game.Join{}, roomError(game.CodeInvalidField,
+			map[string]any{"field": "player_id", "reason": "empty"}, "a player needs an id"))
 	}
 	if err := g.reserve(player.PlayerID, id); err != nil {
-		return Outcome{}, err
+		return Outcome{}, g.refused(ctx, id, game.Join{}, err)
 	}
 	defer g.release(player.PlayerID)
 	r, ok := g.Room(id)
 	if !ok {
-		return Outcome{}, roomError(game.CodeRoomNotFound, nil, "no live room %s", id)
+		return Outcome{}, g.refused(ctx, id, game.Join{}, roomError(game.CodeRoomNotFound, nil, "no live room %s", id))
 	}
 	return r.Do(ctx, game.Join{Player: player})
 }
@@ -152,7 +105,7 @@ func (g *Registry) memberDo(ctx context.Context, playerID string, cmd game.Comma
 	g.mu.Lock()
 	if g.closing {
 		g.mu.Unlock()
-		return Outcome{}, unavailable(ReasonShutdown, "the server is shutting down")
+		return Outcome{}, g.refused(ctx, "", cmd, unavailable(ReasonShutdown, "the server is shutting down"))
 	}
 	var r *Room
 	if e := g.rooms[g.members[playerID]]; e != nil {
@@ -160,9 +113,16 @@ func (g *Registry) memberDo(ctx context.Context, playerID string, cmd game.Comma
 	}
 	g.mu.Unlock()
 	if r == nil {
-		return Outcome{}, roomError(game.CodeNotSeated, nil, "you hold no seat in a room")
+		return Outcome{}, g.refused(ctx, "", cmd, roomError(game.CodeNotSeated, nil, "you hold no seat in a room"))
 	}
 	return r.Do(ctx, cmd)
+}
+
+// refused logs a command the registry rejects before any room's actor saw
+// it (its one game line, observability §7.4) and returns the error.
+func (g *Registry) refused(ctx context.Context, roomID string, cmd game.Command, err error) error {
+	g.sig.logCommand(ctx, roomID, cmd, 0, 0, err)
+	return err
 }
 
 // reserve marks a create or join in flight for the player, so that two of

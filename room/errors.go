@@ -24,6 +24,16 @@ const (
 // commands store the acting player's id.
 const ActorSystem = "system"
 
+// RebuildRetryAfter is the retry_after_ms of a command refused while its
+// room is rebuilt (protocol.md §3.7).
+const RebuildRetryAfter = 1000
+
+func rebuildingError(room string) *game.Error {
+	err := unavailable(ReasonRebuilding, "room %s is being rebuilt", room)
+	err.Details["retry_after_ms"] = RebuildRetryAfter
+	return err
+}
+
 func unavailable(reason, format string, args ...any) *game.Error {
 	return &game.Error{Code: CodeUnavailable, Message: fmt.Sprintf(format, args...),
 		Details: map[string]any{"reason": reason}}

@@ -2,6 +2,7 @@ package room
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,56 +13,110 @@ import (
 
 // Actor supervision (observability §5.3, §9.1).
 const (
-	panicLimit     = 3                // more actor failures than this within panicWindow
+	panicLimit     = 3                // more actor panics than this within panicWindow
 	panicWindow    = 10 * time.Minute // close the room as failed
 	rebuildTimeout = 10 * time.Second // fence + replay of one room
 )
 
-// failed handles a failure of the actor inside a step: a panic, or stored
-// events that do not fold. The room fences its stream, replays it and goes on
-// with the new incarnation (members get Publisher.Rebuilt); a stream that
-// does not fold, or more than panicLimit failures within panicWindow, close
-// the room as failed. The command that failed gets INTERNAL.
-func (r *Room) failed(corr string, cause error) error {
+// failed handles a failure of the actor inside a step: a panic, or (without
+// a recovery manager) a step that broke the invariants. The actor rebuilds
+// its room in place: it fences the stream, replays it and goes on with the
+// new incarnation (members get Publisher.Rebuilt, _system room_rebuilt). A
+// stream that does not fold, or more than panicLimit panics within
+// panicWindow, close the room as failed; a fence the store refuses leaves the
+// room as it was. The command that failed gets INTERNAL.
+func (r *Room) failed(corr, trigger string, cause error) error {
 	err := internalError(r.id, cause)
 	now := r.clock.Now()
-	r.failures = slices.DeleteFunc(r.failures, func(t time.Time) bool { return now.Sub(t) >= panicWindow })
-	r.failures = append(r.failures, now)
-	if r.storedHead == 0 {
-		return err // nothing stored: the room never existed (a failed create)
+	if trigger == RebuildPanic {
+		r.failures = slices.DeleteFunc(r.failures, func(t time.Time) bool { return now.Sub(t) >= panicWindow })
+		r.failures = append(r.failures, now)
+	}
+	if r.storedHead == 0 || r.retired.Load() {
+		return err // nothing stored (a failed create), or replaced already
 	}
 	r.rebuilding.Store(true)
 	defer r.rebuilding.Store(false)
 	ctx, cancel := context.WithTimeout(monitor.WithCorrelationID(r.ctx, corr), rebuildTimeout)
 	defer cancel()
-	good, goodHead, rerr := r.reload(ctx)
+	inc, ferr := r.log.FenceRoom(ctx, r.id)
+	if ferr != nil {
+		r.sig.log.ErrorContext(ctx, "room rebuild: fence failed", "category", "error", "component", "room",
+			"correlation_id", corr, "room_id", r.id, "error", ferr.Error())
+		return err
+	}
+	r.setIncarnation(inc)
+	good, goodHead, rerr := r.replay(ctx, ReplayRebuild)
 	switch {
 	case rerr != nil:
-		r.closeFailed(corr, good, goodHead, false)
-	case len(r.failures) > panicLimit:
+		r.closeUnrecoverable(ctx, corr, good, goodHead, rerr)
+	case trigger == RebuildPanic && len(r.failures) > panicLimit:
+		r.reportUnrecoverable(ctx, UnrecoverablePanicked, cause)
 		r.closeFailed(corr, r.state, r.head, true)
 	default:
 		r.changed()
-		r.pub.Rebuilt(r.id, r.state, r.head)
+		if !r.retired.Load() {
+			r.pub.Rebuilt(r.id, r.state, r.head)
+		}
+		if !r.canary {
+			panicText := ""
+			if trigger == RebuildPanic {
+				panicText = cause.Error()
+			}
+			r.sig.rebuilt(ctx, r.id, trigger, r.head, r.incarnation, panicText)
+		}
 	}
 	return err
 }
 
-// reload fences the stream and folds it into the actor. On a replay error it
-// returns the last state that folded and its seq, and leaves the actor as it
-// was apart from the new incarnation.
-func (r *Room) reload(ctx context.Context) (game.State, int64, error) {
-	inc, err := r.log.FenceRoom(ctx, r.id)
-	if err != nil {
-		return r.state, r.head, fmt.Errorf("fence room %s: %w", r.id, err)
-	}
+func (r *Room) setIncarnation(inc int64) {
 	r.incarnation = inc
+	r.published.incarnation.Store(inc)
+}
+
+// replay folds the stream into the room. On a replay error it returns the
+// last state that folded (or the one that broke an invariant) and its seq,
+// and leaves the room as it was.
+func (r *Room) replay(ctx context.Context, reason string) (game.State, int64, error) {
+	start := r.clock.Now()
 	s, head, err := r.log.ReplayRoom(ctx, r.id)
+	r.sig.replayed(reason, r.clock.Now().Sub(start))
 	if err != nil {
 		return s, head, fmt.Errorf("replay room %s: %w", r.id, err)
 	}
 	r.state, r.head, r.storedHead = s, head, head
+	r.publishState()
 	return s, head, nil
+}
+
+// closeUnrecoverable closes a room whose stream did not replay (rules §18:
+// failed) and reports why.
+func (r *Room) closeUnrecoverable(ctx context.Context, corr string, good game.State, goodHead int64, cause error) {
+	reason := unrecoverableReason(good, cause)
+	if reason == UnrecoverableInvalid && !r.canary {
+		r.sig.invariantFailed(ctx, r.id, cause)
+	}
+	r.reportUnrecoverable(ctx, reason, cause)
+	r.closeFailed(corr, good, goodHead, false)
+}
+
+func (r *Room) reportUnrecoverable(ctx context.Context, reason string, cause error) {
+	if !r.canary {
+		r.sig.unrecoverable(ctx, r.id, reason, cause)
+	}
+}
+
+// unrecoverableReason classifies a replay error for room_unrecoverable; the
+// replay returns the state that broke an invariant, or the last one that
+// folded when an event did not fit.
+func unrecoverableReason(s game.State, cause error) string {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		return UnrecoverableTimeout
+	case game.CheckInvariants(s) != nil:
+		return UnrecoverableInvalid
+	}
+	return UnrecoverableFold
 }
 
 // closeFailed appends room_closed {reason: failed} (rules §18) after good,
@@ -93,7 +148,13 @@ func (r *Room) closeFailed(corr string, good game.State, goodHead int64, exact b
 			continue
 		}
 		r.head, r.storedHead = head+1, head+1
-		r.pub.Publish(r.id, []Committed{{Seq: head + 1, Event: evs[0], CorrelationID: corr, State: closed}}, closed)
+		c := []Committed{{Seq: head + 1, Event: evs[0], CorrelationID: corr, State: closed}}
+		if !r.canary {
+			r.sig.counters.stored(good, c)
+		}
+		if !r.retired.Load() {
+			r.pub.Publish(r.id, c, closed)
+		}
 		break
 	}
 	r.changed()

@@ -2,6 +2,7 @@ package room
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -11,16 +12,16 @@ import (
 // panicOn makes the harness's rooms panic while shots remain, for the
 // commands match accepts: before Decide, or after the append (after).
 func panicOn(shots *atomic.Int32, after bool, match func(game.Command) bool) func(*harness) {
-	hook := func(_ *Room, cmd game.Command) {
+	hook := func(_ string, cmd game.Command) {
 		if match(cmd) && shots.Add(-1) >= 0 {
 			panic("injected failure")
 		}
 	}
 	return func(h *harness) {
 		if after {
-			h.opts.hooks = &testHooks{afterAppend: hook}
+			h.opts.Faults = &Faults{AfterAppend: hook}
 		} else {
-			h.opts.hooks = &testHooks{beforeDecide: hook}
+			h.opts.Faults = &Faults{BeforeDecide: func(id string, cmd game.Command, _ *game.State) { hook(id, cmd) }}
 		}
 	}
 }
@@ -36,7 +37,8 @@ func isPlayerDecision(cmd game.Command) bool {
 func TestPanicRebuildsTheRoomFromItsStream(t *testing.T) {
 	t.Parallel()
 	var shots atomic.Int32
-	h := newHarness(t, fastConfig(), panicOn(&shots, true, isPlayerDecision))
+	p := newProbe()
+	h := newHarness(t, fastConfig(), panicOn(&shots, true, isPlayerDecision), p.attach(true))
 	out, err := h.reg.Create(t.Context(), player("p1"), true)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +67,31 @@ func TestPanicRebuildsTheRoomFromItsStream(t *testing.T) {
 	if info, _ := h.store.Stream(t.Context(), out.RoomID); info.Incarnation != 2 {
 		t.Fatalf("incarnation %d after the rebuild", info.Incarnation)
 	}
+	if inc, ok := h.reg.Incarnation(out.RoomID); !ok || inc != 2 {
+		t.Fatalf("published incarnation %d", inc)
+	}
+	// What the rest of the server learnt: a wake-up, room_rebuilt with the
+	// panic's text, the counters and check 14's window; no recovery trigger.
+	wakes, triggers, system, replays := p.snapshot()
+	if len(wakes) != 1 || wakes[0] != WakeRoomFault || len(triggers) != 0 || replays[ReplayRebuild] != 1 {
+		t.Fatalf("wakes %v triggers %v replays %v", wakes, triggers, replays)
+	}
+	if len(system) != 1 || system[0].typ != "room_rebuilt" {
+		t.Fatalf("system events %+v", system)
+	}
+	if got := system[0].payload.(roomRebuilt); got.RoomID != out.RoomID || got.Reason != RebuildPanic ||
+		got.HeadSeq != head || got.Incarnation != 2 || !strings.Contains(got.Panic, "injected failure") {
+		t.Fatalf("room_rebuilt %+v", got)
+	}
+	if c := h.reg.Counters(); c.ActorPanics != 1 || c.Rebuilds[RebuildPanic] != 1 || c.InvariantFailures != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+	if n := h.reg.RoomCounts(h.clock.Now()); n.Panics != 1 || n.InvariantFailures != 0 {
+		t.Fatalf("counts %+v", n)
+	}
+	if n := h.reg.RoomCounts(h.clock.Now().Add(faultSpan)); n.Panics != 0 {
+		t.Fatalf("a panic counted after %s", faultSpan)
+	}
 	// The room goes on with the new incarnation.
 	final := playToEnd(t, h.reg, folded, "p1")
 	if again, _, _ := h.store.Replay(t.Context(), out.RoomID); again != final {
@@ -76,7 +103,8 @@ func TestRepeatedPanicsCloseTheRoomAsFailed(t *testing.T) {
 	t.Parallel()
 	var shots atomic.Int32
 	isSeat := func(cmd game.Command) bool { _, ok := cmd.(game.SetSeat); return ok }
-	h := newHarness(t, fastConfig(), panicOn(&shots, false, isSeat))
+	p := newProbe()
+	h := newHarness(t, fastConfig(), panicOn(&shots, false, isSeat), p.attach(false))
 	ctx := t.Context()
 	out, err := h.reg.Create(ctx, player("p1"), false)
 	if err != nil {
@@ -108,6 +136,11 @@ func TestRepeatedPanicsCloseTheRoomAsFailed(t *testing.T) {
 	}
 	_, err = r.Do(ctx, game.SetSeat{PlayerID: "p1", Seat: 2, Bot: true})
 	wantCode(t, err, game.CodeRoomNotFound)
+	_, _, system, _ := p.snapshot()
+	if last := system[len(system)-1]; last.typ != "room_unrecoverable" ||
+		last.payload != (roomUnrecoverable{RoomID: out.RoomID, Reason: UnrecoverablePanicked}) || len(system) != panicLimit+1 {
+		t.Fatalf("system events %+v", system)
+	}
 
 	// Panics spread over more than the window only rebuild.
 	for i := 0; i <= panicLimit; i++ {

@@ -4,8 +4,10 @@ import (
 	"context"
 	crand "crypto/rand"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"liaptui/game"
 	"liaptui/monitor"
@@ -26,7 +28,25 @@ type Options struct {
 	// InboxSize bounds each room's queue of waiting commands (default 64).
 	InboxSize int
 
-	hooks *testHooks
+	// The hooks below reach the rest of the server; nil leaves each off.
+
+	// Wake is the monitor's wake-up, called with WakeRoomFault on an
+	// invariant failure or an actor panic (observability §2.2).
+	Wake func(reason string)
+	// Recover raises a recovery trigger without blocking (monitor.Recoverer's
+	// Trigger): room_state_corruption when a step's invariant check fails or
+	// an append of the room's current actor fails with a conflict or a
+	// constraint error. Without it the room rebuilds itself at once.
+	Recover func(ctx context.Context, procedure, target, raisedBy string, observed map[string]any)
+	// System appends room_rebuilt and room_unrecoverable to _system.
+	System monitor.SystemEvents
+	// OnReplay gets the duration of every fold of a stream, by reason
+	// (ReplayStartup, ReplayRebuild, ReplayCanary).
+	OnReplay func(reason string, d time.Duration)
+	// Logger gets the room's log lines; nil means slog.Default().
+	Logger *slog.Logger
+	// Faults break rooms on purpose, for tests only.
+	Faults *Faults
 }
 
 // Registry holds the live rooms and the player memberships: a player holds a
@@ -35,6 +55,7 @@ type Options struct {
 // state change from the actors, timer-driven ones included.
 type Registry struct {
 	opts   Options
+	sig    *signals
 	ctx    context.Context // the actors' lifetime
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -48,9 +69,10 @@ type Registry struct {
 }
 
 type entry struct {
-	room    *Room // nil while its id is only reserved
-	members []string
-	canary  bool
+	room       *Room // nil while its id is only reserved
+	members    []string
+	canary     bool
+	rebuilding bool // a Rebuild runs for it
 }
 
 // NewRegistry makes an empty registry; Restore fills it from the store.
@@ -65,7 +87,7 @@ func NewRegistry(opts Options) *Registry {
 		opts.InboxSize = DefaultInboxSize
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Registry{opts: opts, ctx: ctx, cancel: cancel, rooms: map[string]*entry{},
+	return &Registry{opts: opts, sig: newSignals(opts), ctx: ctx, cancel: cancel, rooms: map[string]*entry{},
 		members: map[string]string{}, pending: map[string]string{}}
 }
 
@@ -103,26 +125,32 @@ func (g *Registry) Seated(playerID string) bool {
 
 // newRoom builds a room whose changes reach the registry.
 func (g *Registry) newRoom(id string, s game.State, head, incarnation int64, createdAt game.Instant, rng *rand.Rand) *Room {
-	return newRoom(roomConfig{id: id, log: g.opts.Log, pub: g.opts.Publisher, clock: g.opts.Clock, rng: rng,
-		inboxSize: g.opts.InboxSize, hooks: g.opts.hooks, onChange: g.roomChanged, ctx: g.ctx, state: s,
-		head: head, incarnation: incarnation, createdAt: createdAt})
+	return newRoom(g.roomConfig(id, s, head, incarnation, createdAt, rng))
 }
 
-// start registers r under its reserved id and runs its actor. A registry
-// that is closing does not start it.
-func (g *Registry) start(r *Room) {
+func (g *Registry) roomConfig(id string, s game.State, head, incarnation int64, createdAt game.Instant, rng *rand.Rand) roomConfig {
+	return roomConfig{id: id, log: g.opts.Log, pub: g.opts.Publisher, clock: g.opts.Clock, rng: rng,
+		inboxSize: g.opts.InboxSize, sig: g.sig, onChange: g.roomChanged, ctx: g.ctx, state: s,
+		head: head, incarnation: incarnation, createdAt: createdAt}
+}
+
+// start registers r under its reserved id (or in place of the room it
+// rebuilds) and runs its actor. A registry that is closing does not start it
+// and start reports false.
+func (g *Registry) start(r *Room) bool {
 	g.mu.Lock()
 	if g.closing {
 		g.mu.Unlock()
 		r.stop(unavailable(ReasonShutdown, "the server is shutting down"))
 		r.exit()
-		return
+		return false
 	}
 	e := g.rooms[r.id]
 	if e == nil {
-		e = &entry{}
+		e = &entry{canary: r.canary}
 		g.rooms[r.id] = e
 	}
+	r.ctx, r.cancel = context.WithCancel(g.ctx)
 	e.room = r
 	g.wg.Add(1) // under mu: Close sets closing under mu before it waits
 	g.mu.Unlock()
@@ -131,6 +159,7 @@ func (g *Registry) start(r *Room) {
 		defer g.wg.Done()
 		r.run()
 	}()
+	return true
 }
 
 // roomChanged follows a room's state (on its actor): memberships, and the

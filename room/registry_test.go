@@ -160,7 +160,7 @@ func TestSummaries(t *testing.T) {
 	if _, err := h.reg.Seat(ctx, "p3", 4, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.reg.CreateCanary(ctx, 1, game.DefaultConfig()); err != nil {
+	if _, err := h.reg.createCanary(ctx, "_canary:1", 1, game.DefaultConfig(), &canaryRecorder{}); err != nil {
 		t.Fatal(err)
 	}
 	if !h.reg.HasActor("_canary:1") {
@@ -191,22 +191,6 @@ func TestSummaries(t *testing.T) {
 	if js := mustJSON(t, got[1]); !strings.Contains(js, `"host_name":"Np1"`) || !strings.Contains(js, `"seats":[{"seat":1,"kind":"human","name":"Np1","connected":true},{"seat":2,"kind":"open","name":null,"connected":false}`) {
 		t.Fatalf("waiting summary %s", js)
 	}
-}
-
-func TestFastCanaryLeavesAtGameOver(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, fastConfig())
-	out, err := h.reg.CreateCanary(t.Context(), 7, fastConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.State.Phase != game.PhaseGameOver || out.State.Hosted {
-		t.Fatalf("canary phase %s", out.State.Phase)
-	}
-	if h.reg.HasActor("_canary:7") {
-		t.Fatal("a finished canary room is still live")
-	}
-	h.checkPublishedEqualsStored("_canary:7")
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -88,11 +88,11 @@ func (g *Registry) restoreRoom(ctx context.Context, id string, rng *rand.Rand) b
 	if err != nil {
 		return false
 	}
-	s, head, replayErr := g.opts.Log.ReplayRoom(rctx, id)
-	r := newRoom(roomConfig{id: id, log: g.opts.Log, pub: g.opts.Publisher, clock: g.opts.Clock, rng: rng,
-		inboxSize: g.opts.InboxSize, hooks: g.opts.hooks, ctx: g.ctx, state: s, head: head, incarnation: inc})
-	if replayErr != nil {
-		r.closeFailed(corr, s, head, false)
+	cfg := g.roomConfig(id, game.State{}, 0, inc, 0, rng)
+	cfg.onChange = nil // not the registry's until reserved below
+	r := newRoom(cfg)
+	if good, head, err := r.replay(rctx, ReplayStartup); err != nil {
+		r.closeUnrecoverable(rctx, corr, good, head, err)
 		return false
 	}
 	r.createdAt = g.createdAt(rctx, id, r.now())
@@ -100,11 +100,12 @@ func (g *Registry) restoreRoom(ctx context.Context, id string, rng *rand.Rand) b
 		return true
 	}
 	r.onChange = g.roomChanged
-	for _, st := range s.Seats {
+	for _, st := range r.state.Seats {
 		if st.Occupant == game.Human && st.Connected && !st.Left {
 			r.safeStep(corr, game.Disconnect{PlayerID: st.PlayerID}, ActorSystem)
 		}
 	}
+	g.sig.counters.rebuild(RebuildStartup)
 	g.start(r)
 	return true
 }

@@ -36,20 +36,31 @@ type Room struct {
 	pub       Publisher
 	clock     monitor.Clock
 	rng       *rand.Rand // the actor's alone (not safe for concurrent use)
-	hooks     *testHooks
+	sig       *signals
+	canary    bool
 	onChange  func(*Room, game.State) // on the actor, after every committed change
 	createdAt game.Instant            // set before the actor starts
+	announce  bool                    // a rebuilt room: the actor's first act is Publisher.Rebuilt
 
-	ctx   context.Context // the registry's: ends the actor and aborts its store calls
-	inbox chan message
-	tickC chan struct{} // 1 slot: a posted tick is never lost and never blocks the clock
-	botC  chan struct{} // 1 slot, like tickC; botFired says which bot timer fired
-	quit  chan struct{}
-	done  chan struct{}
+	// ctx ends the actor and aborts its store calls: the registry's until the
+	// actor starts, then its own, which a rebuild cancels.
+	ctx    context.Context
+	cancel context.CancelFunc
+	inbox  chan message
+	tickC  chan struct{} // 1 slot: a posted tick is never lost and never blocks the clock
+	botC   chan struct{} // 1 slot, like tickC; botFired says which bot timer fired
+	quit   chan struct{}
+	done   chan struct{}
+
+	inboxMu  sync.Mutex
+	queuedAt []int64 // enqueue instants (Unix ms) of the messages not yet handled, in inbox order
 
 	quitOnce   sync.Once
 	botFired   atomic.Uint64
 	rebuilding atomic.Bool
+	retired    atomic.Bool // replaced by a rebuild: publishes and reports nothing more
+	published  published
+	gauge      atomic.Pointer[gauge]
 
 	// owned by the actor (before it starts: by whoever builds the room)
 	state       game.State
@@ -57,12 +68,21 @@ type Room struct {
 	storedHead  int64 // the highest seq known stored; passes head only after a failed step
 	incarnation int64
 	timers      timers
-	failures    []time.Time // actor failures within panicWindow
+	failures    []time.Time // actor panics within panicWindow
 
 	mu       sync.Mutex // guards the fields below
 	snap     game.State
 	snapHead int64
 	stopErr  error // what commands get once the room stops taking them
+}
+
+// published is what the actor tells the registry without a round trip
+// (observability §1.2): Unix ms, 0 for none.
+type published struct {
+	mailboxOldestAt atomic.Int64 // enqueue time of the oldest message not yet handled
+	nextDeadlineAt  atomic.Int64 // the earliest timer the actor has to handle
+	lastProgressAt  atomic.Int64 // the end of the latest handled message or timer step
+	incarnation     atomic.Int64
 }
 
 type message struct {
@@ -86,7 +106,8 @@ type roomConfig struct {
 	clock       monitor.Clock
 	rng         *rand.Rand
 	inboxSize   int
-	hooks       *testHooks
+	sig         *signals
+	canary      bool
 	onChange    func(*Room, game.State)
 	ctx         context.Context
 	state       game.State
@@ -96,12 +117,13 @@ type roomConfig struct {
 }
 
 func newRoom(c roomConfig) *Room {
-	r := &Room{id: c.id, log: c.log, pub: c.pub, clock: c.clock, rng: c.rng, hooks: c.hooks,
+	r := &Room{id: c.id, log: c.log, pub: c.pub, clock: c.clock, rng: c.rng, sig: c.sig, canary: c.canary,
 		onChange: c.onChange, createdAt: c.createdAt, ctx: c.ctx,
 		inbox: make(chan message, c.inboxSize), tickC: make(chan struct{}, 1), botC: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{}),
 		state: c.state, head: c.head, storedHead: c.head, incarnation: c.incarnation}
-	r.snap, r.snapHead = c.state, c.head
+	r.publishState()
+	r.published.incarnation.Store(c.incarnation)
 	return r
 }
 
@@ -145,6 +167,7 @@ func (r *Room) State(ctx context.Context) (game.State, int64, error) {
 func (r *Room) send(ctx context.Context, cmd game.Command) (Outcome, error) {
 	m := message{ctx: ctx, cmd: cmd, actor: actorOf(cmd), corr: correlation(ctx), reply: make(chan result, 1)}
 	if err := r.enqueue(m); err != nil {
+		r.sig.logCommand(monitor.WithCorrelationID(ctx, m.corr), r.id, cmd, 0, 0, err)
 		return Outcome{RoomID: r.id}, err
 	}
 	select {
@@ -169,14 +192,39 @@ func (r *Room) enqueue(m message) error {
 	default:
 	}
 	if r.rebuilding.Load() {
-		return unavailable(ReasonRebuilding, "room %s is being rebuilt", r.id)
+		return rebuildingError(r.id)
+	}
+	// The instant is recorded before the message can reach the actor.
+	r.inboxMu.Lock()
+	defer r.inboxMu.Unlock()
+	r.queuedAt = append(r.queuedAt, r.clock.Now().UnixMilli())
+	if len(r.queuedAt) == 1 {
+		r.published.mailboxOldestAt.Store(r.queuedAt[0])
 	}
 	select {
 	case r.inbox <- m:
 		return nil
 	default:
+		r.queuedAt = r.queuedAt[:len(r.queuedAt)-1]
+		if len(r.queuedAt) == 0 {
+			r.published.mailboxOldestAt.Store(0)
+		}
 		return unavailable(ReasonQueueFull, "room %s has too many commands queued", r.id)
 	}
+}
+
+// dequeued forgets the oldest message's enqueue instant once the actor has
+// handled it: the message in progress still counts as waiting. Messages
+// enter under inboxMu, so the instants are in inbox order.
+func (r *Room) dequeued() {
+	r.inboxMu.Lock()
+	defer r.inboxMu.Unlock()
+	r.queuedAt = r.queuedAt[1:]
+	var oldest int64
+	if len(r.queuedAt) > 0 {
+		oldest = r.queuedAt[0]
+	}
+	r.published.mailboxOldestAt.Store(oldest)
 }
 
 // stop makes the room refuse commands with err and its actor exit after the
@@ -212,14 +260,20 @@ func (r *Room) stopped() bool {
 // fell due before any command still waiting there was sent.
 func (r *Room) run() {
 	defer r.exit()
+	if r.announce && !r.retired.Load() {
+		r.pub.Rebuilt(r.id, r.state, r.head)
+	}
 	r.arm(false)
+	r.progressed()
 	for !r.stopped() {
 		select {
 		case <-r.tickC:
 			r.timerStep(game.Tick{})
+			r.progressed()
 			continue
 		case <-r.botC:
 			r.botStep()
+			r.progressed()
 			continue
 		default:
 		}
@@ -229,22 +283,31 @@ func (r *Room) run() {
 			r.stop(unavailable(ReasonShutdown, "room %s is shutting down", r.id))
 		case m := <-r.inbox:
 			r.handle(m)
+			r.dequeued()
 		case <-r.tickC:
 			r.timerStep(game.Tick{})
 		case <-r.botC:
 			r.botStep()
 		}
+		r.progressed()
 	}
 }
 
-// exit stops the timers and answers whatever is still queued.
+func (r *Room) progressed() { r.published.lastProgressAt.Store(r.clock.Now().UnixMilli()) }
+
+// exit stops the timers, answers whatever is still queued and releases the
+// actor's context.
 func (r *Room) exit() {
 	r.timers.stopAll()
+	if r.cancel != nil {
+		r.cancel()
+	}
 	err := r.stopError()
 	for {
 		select {
 		case m := <-r.inbox:
 			m.reply <- result{out: Outcome{RoomID: r.id}, err: err}
+			r.dequeued()
 		default:
 			close(r.done)
 			return

@@ -19,6 +19,7 @@ type timers struct {
 	phase    monitor.Timer
 	bot      monitor.Timer
 	botArmed bool
+	botDue   game.Instant // when the armed bot timer fires
 	botKey   botKey
 	botGen   uint64
 }
@@ -61,6 +62,18 @@ func (t *timers) stopAll() {
 func (r *Room) arm(retry bool) {
 	r.armPhase(retry)
 	r.armBot()
+	r.publishDeadline()
+}
+
+// publishDeadline publishes the earliest instant the actor has to act on:
+// the state's next deadline, or the armed bot timer. A deadline kept by a
+// retry stays published as it was, so it shows as passed and unhandled.
+func (r *Room) publishDeadline() {
+	next := game.NextDeadline(r.state)
+	if t := &r.timers; t.botArmed && (next == 0 || t.botDue < next) {
+		next = t.botDue
+	}
+	r.published.nextDeadlineAt.Store(int64(next))
 }
 
 // rearmSpent re-arms after a step that changed nothing; only a timer's own
@@ -117,6 +130,7 @@ func (r *Room) armBot() {
 	t.botGen++
 	gen := t.botGen
 	t.botArmed, t.botKey = true, key
+	t.botDue = r.now() + game.Instant(r.state.Config.BotDelayMs)
 	t.bot = r.clock.AfterFunc(time.Duration(r.state.Config.BotDelayMs)*time.Millisecond, func() {
 		r.botFired.Store(gen)
 		select {

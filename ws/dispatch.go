@@ -5,56 +5,107 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"math"
+	"runtime/debug"
 	"strings"
+
+	"github.com/gorilla/websocket"
 
 	"liaptui/game"
 	"liaptui/monitor"
 	"liaptui/room"
 )
 
-// handleFrame runs one inbound frame to its single reply (protocol §1.7).
+// handleFrame runs one inbound frame to its single reply (protocol §1.7)
+// and counts it.
 func (c *conn) handleFrame(ctx context.Context, data []byte) {
 	h := c.hub
+	start := h.clock.Now()
 	corr := monitor.NewCorrelationID()
 	ctx = monitor.WithCorrelationID(ctx, corr)
-	// The rate limit comes before anything else is checked (§1.4).
-	if r := c.limiter.ReserveN(h.clock.Now(), 1); r.DelayFrom(h.clock.Now()) > 0 {
-		delay := r.DelayFrom(h.clock.Now())
-		r.CancelAt(h.clock.Now())
-		env, _ := DecodeEnvelope(data)
-		c.queue(ErrorReply(env.ID, RateLimited(int(math.Ceil(float64(delay.Microseconds())/1000))), corr))
-		return
+	label, cmd, reply, broken := c.answer(ctx, corr, data)
+	ack, resynced := reply.Data.(ResyncAck)
+	if resynced {
+		c.queueFor(ack.RoomID, ack.LastSeq, reply)
+		h.counters.resyncs[ack.Mode].Add(1)
+	} else {
+		c.queue(reply)
 	}
+	h.counters.command(label, reply)
+	if broken {
+		c.close(endInternal, websocket.CloseInternalServerErr, "internal error")
+	}
+	if h.cfg.OnCommand != nil {
+		h.cfg.OnCommand(label, h.clock.Now().Sub(start))
+	}
+	if resynced {
+		h.resynced(ctx, ack, cmd.(ResyncData))
+	}
+}
+
+// resynced raises client_desync for a gap over 10 (observability §5.1),
+// after the reply that repairs the client was queued.
+func (h *Hub) resynced(ctx context.Context, ack ResyncAck, d ResyncData) {
+	if gap := ack.LastSeq - d.LastSeq; gap > desyncGap && h.cfg.Recover != nil {
+		h.cfg.Recover(ctx, "client_desync", ack.RoomID, "client", map[string]any{"gap": gap})
+	}
+}
+
+// answer decides the reply to one frame; label names its command for the
+// counters, broken says the handler panicked.
+func (c *conn) answer(ctx context.Context, corr string, data []byte) (label string, cmd Command, reply Message, broken bool) {
+	h := c.hub
 	env, bad := DecodeEnvelope(data)
+	label = CommandUnknown
+	if KnownCommand(env.Type) {
+		label = env.Type
+	}
+	fail := func(err error) (string, Command, Message, bool) {
+		return label, cmd, ErrorReply(env.ID, err, corr), broken
+	}
+	// The rate limit comes before anything else is checked (§1.4).
+	now := h.clock.Now()
+	if r := c.limiter.ReserveN(now, 1); r.DelayFrom(now) > 0 {
+		delay := r.DelayFrom(now)
+		r.CancelAt(now)
+		return fail(RateLimited(int(math.Ceil(float64(delay.Microseconds()) / 1000))))
+	}
 	if bad != nil {
-		c.queue(ErrorReply(env.ID, bad, corr))
-		return
+		return fail(bad)
 	}
 	if !KnownCommand(env.Type) {
-		c.queue(ErrorReply(env.ID, UnknownType(env.Type), corr))
-		return
+		return fail(UnknownType(env.Type))
 	}
 	player := c.player()
 	switch {
 	case env.Type == TypeHello && player != "":
-		c.queue(ErrorReply(env.ID, NewError(CodeAlreadyAuthenticated, nil, "already authenticated"), corr))
-		return
+		return fail(NewError(CodeAlreadyAuthenticated, nil, "already authenticated"))
 	case env.Type != TypeHello && player == "":
-		c.queue(ErrorReply(env.ID, NewError(CodeNotAuthenticated, nil, "send hello first"), corr))
-		return
+		return fail(NewError(CodeNotAuthenticated, nil, "send hello first"))
 	}
-	cmd, bad := DecodeData(env)
+	cmd, bad = DecodeData(env)
 	if bad != nil {
-		c.queue(ErrorReply(env.ID, bad, corr))
-		return
+		return fail(bad)
 	}
-	reply, err := c.run(ctx, player, cmd)
+	reply, err := c.runSafe(ctx, player, cmd, &broken)
 	if err != nil {
-		c.queue(ErrorReply(env.ID, err, corr))
-		return
+		return fail(err)
 	}
 	reply.ReplyTo = env.ID
-	c.queue(reply)
+	return label, cmd, reply, false
+}
+
+// runSafe is run with a panic turned into INTERNAL: the connection is then
+// closed with 1011 after its reply (protocol §1.6).
+func (c *conn) runSafe(ctx context.Context, player string, cmd Command, broken *bool) (reply Message, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.hub.log.Error("command handler panicked", "command", cmd.CommandType(), "player_id", player,
+				"correlation_id", monitor.CorrelationID(ctx), "panic", p, "stack", string(debug.Stack()))
+			*broken = true
+			reply, err = Message{}, NewError(CodeInternal, nil, internalMessage)
+		}
+	}()
+	return c.run(ctx, player, cmd)
 }
 
 // run executes a decoded command for the connection's player.
@@ -72,6 +123,9 @@ func (c *conn) run(ctx context.Context, player string, cmd Command) (Message, er
 	}
 	switch d := cmd.(type) {
 	case HelloData:
+		if d.Name != nil && h.protected() {
+			return h.refuse(TypeHello)
+		}
 		return c.hello(ctx, d)
 	case PingData:
 		return Ack("", PingAck{ServerTime: h.clock.Now().UnixMilli(), ClientTime: d.ClientTime}), nil
@@ -84,9 +138,15 @@ func (c *conn) run(ctx context.Context, player string, cmd Command) (Message, er
 		h.mu.Unlock()
 		return Ack("", nil), nil
 	case CreateData:
+		if h.protected() {
+			return h.refuse(TypeRoomCreate)
+		}
 		out, err := rooms.Create(ctx, game.Player{PlayerID: player, Name: c.name}, d.QuickPlay)
 		return ack(out, err, SeatAck{RoomID: out.RoomID, Seat: out.Seat})
 	case JoinData:
+		if h.protected() && h.waitingRoom(d.RoomID) {
+			return h.refuse(TypeRoomJoin)
+		}
 		out, err := rooms.Join(ctx, d.RoomID, game.Player{PlayerID: player, Name: c.name})
 		return ack(out, err, SeatAck{RoomID: out.RoomID, Seat: out.Seat})
 	case LeaveData:
@@ -96,6 +156,9 @@ func (c *conn) run(ctx context.Context, player string, cmd Command) (Message, er
 		out, err := rooms.Seat(ctx, player, d.Seat, d.Occupant == "bot")
 		return ack(out, err, nil)
 	case StartData:
+		if h.protected() {
+			return h.refuse(TypeRoomStart)
+		}
 		out, err := rooms.Start(ctx, player)
 		return ack(out, err, nil)
 	case RedealData:
@@ -144,7 +207,7 @@ func (c *conn) hello(ctx context.Context, d HelloData) (Message, error) {
 		old.quiet = true
 		old.mu.Unlock()
 		old.queue(Replaced("another connection resumed this identity"))
-		old.close(closeReplaced, "replaced")
+		old.close(endReplaced, closeReplaced, "replaced")
 	} else if roomID, member := h.rooms.MemberRoom(playerID); member {
 		if r, ok := h.rooms.Room(roomID); ok {
 			if s, _ := r.Snapshot(); !connected(s, playerID) {

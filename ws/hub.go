@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"liaptui/game"
 	"liaptui/monitor"
@@ -44,27 +43,6 @@ type History interface {
 	Since(ctx context.Context, roomID string, afterSeq int64, limit int) ([]StoredEvent, error)
 }
 
-// Config holds the hub's limits (protocol §0.3).
-type Config struct {
-	MaxFrameBytes   int
-	HelloTimeout    time.Duration
-	PingInterval    time.Duration
-	PongTimeout     time.Duration
-	WriteTimeout    time.Duration
-	Rate            float64
-	Burst           int
-	QueueSize       int
-	ResyncMaxEvents int
-	LobbyInterval   time.Duration
-}
-
-// DefaultConfig is protocol §0.3.
-func DefaultConfig() Config {
-	return Config{MaxFrameBytes: 4096, HelloTimeout: 10 * time.Second, PingInterval: 20 * time.Second,
-		PongTimeout: 45 * time.Second, WriteTimeout: 10 * time.Second, Rate: 20, Burst: 40, QueueSize: 256,
-		ResyncMaxEvents: 100, LobbyInterval: 500 * time.Millisecond}
-}
-
 // Hub owns the live connections and routes room events to their members.
 // Its counters are the ones the monitor reads (observability §1.3).
 type Hub struct {
@@ -85,25 +63,26 @@ type Hub struct {
 	lobbyVersion atomic.Int64
 	lobbyDirty   atomic.Bool
 
-	// counters (observability §1.3)
-	Connections   atomic.Int64
-	FramesQueued  atomic.Int64
-	FramesSent    atomic.Int64
-	FramesFailed  atomic.Int64
-	SlowConsumers atomic.Int64
-	wg            sync.WaitGroup
+	// Observability (§1.3, §2.2): the delivery window and counters are
+	// the hub's own; the monitor reads them through monitor.HubStats.
+	open          atomic.Int64 // registered connections
+	pending       atomic.Int64 // frames in all outbound queues
+	pendingArmed  atomic.Bool  // the `pending` wake-up timer runs
+	failuresWoken atomic.Int64 // bucket epoch of the last `failures` wake-up
+	delivery      *monitor.DeliveryWindow
+	counters      *hubCounters
+
+	wg sync.WaitGroup
 }
 
-// NewHub builds a hub; Run starts its lobby pusher.
+// NewHub builds a hub; Run starts its lobby pusher. Zero observability
+// thresholds in cfg take their defaults.
 func NewHub(cfg Config, rooms Rooms, identities Identities, history History, clock monitor.Clock, log *slog.Logger) *Hub {
-	return &Hub{cfg: cfg, rooms: rooms, identities: identities, history: history, clock: clock, log: log,
+	h := &Hub{cfg: cfg.withDefaults(), rooms: rooms, identities: identities, history: history, clock: clock, log: log,
 		conns: map[*conn]struct{}{}, byPlayer: map[string]*conn{}, members: map[string]map[string]int{},
-		lobby: map[*conn]struct{}{}}
-}
-
-// Pending is the number of messages queued on all connections.
-func (h *Hub) Pending() int64 {
-	return h.FramesQueued.Load() - h.FramesSent.Load() - h.FramesFailed.Load()
+		lobby: map[*conn]struct{}{}, delivery: monitor.NewDeliveryWindow(clock), counters: newHubCounters()}
+	h.failuresWoken.Store(-1)
+	return h
 }
 
 // Publish implements room.Publisher: it queues each committed event, with
@@ -175,10 +154,11 @@ func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) 
 				continue
 			}
 			view := RenderView(e.State, level, e.Seq, now)
-			t.c.queue(Event(roomID, ev, view))
+			t.c.queueFor(roomID, ev.Seq, Event(roomID, ev, view))
 		}
 		if t.ends && state.Closed {
-			t.c.queue(RoomClosed(roomID, state.CloseReason, events[len(events)-1].Seq))
+			last := events[len(events)-1].Seq
+			t.c.queueFor(roomID, last, RoomClosed(roomID, state.CloseReason, last))
 		}
 	}
 }
@@ -198,7 +178,7 @@ func (h *Hub) Rebuilt(roomID string, state game.State, head int64) {
 	}
 	h.mu.Unlock()
 	for i, c := range conns {
-		c.queue(RoomView(roomID, ViewRebuilt, RenderView(state, Member(seats[i]), head, now)))
+		c.queueFor(roomID, head, RoomView(roomID, ViewRebuilt, RenderView(state, Member(seats[i]), head, now)))
 	}
 }
 

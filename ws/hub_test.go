@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 // hubEnv is a hub over a real room registry and SQLite store, served on a
 // loopback httptest server, as serve.go wires them.
 type hubEnv struct {
-	t     *testing.T
+	t     testing.TB
 	hub   *Hub
 	rooms *room.Registry
 	store *events.Store
@@ -89,7 +90,15 @@ func fastGame() game.Config {
 // newHubEnv starts the store, the registry, the hub (with its lobby pusher)
 // and the HTTP server; wrap, when not nil, wraps the server's listener.
 // Everything stops when the test ends, in serve.go's order.
-func newHubEnv(t *testing.T, cfg Config, gcfg game.Config, wrap func(net.Listener) net.Listener) *hubEnv {
+func newHubEnv(t testing.TB, cfg Config, gcfg game.Config, wrap func(net.Listener) net.Listener) *hubEnv {
+	t.Helper()
+	return newHubEnvClock(t, cfg, gcfg, wrap, monitor.WallClock{})
+}
+
+// newHubEnvClock is newHubEnv with the hub on hubClock; the rooms and the
+// store keep the wall clock.
+func newHubEnvClock(t testing.TB, cfg Config, gcfg game.Config, wrap func(net.Listener) net.Listener,
+	hubClock monitor.Clock) *hubEnv {
 	t.Helper()
 	ctx := context.Background()
 	clock := monitor.WallClock{}
@@ -100,7 +109,7 @@ func newHubEnv(t *testing.T, cfg Config, gcfg game.Config, wrap func(net.Listene
 	var hub *Hub
 	rooms := room.NewRegistry(room.Options{Log: events.RoomLog{Store: store}, Publisher: latePublisher{&hub},
 		Clock: clock, Config: gcfg})
-	hub = NewHub(cfg, rooms, storeIdentities{store}, storeHistory{store}, clock, slog.New(slog.DiscardHandler))
+	hub = NewHub(cfg, rooms, storeIdentities{store}, storeHistory{store}, hubClock, slog.New(slog.DiscardHandler))
 	runCtx, stopRun := context.WithCancel(ctx)
 	go hub.Run(runCtx)
 	up := &websocket.Upgrader{}
@@ -149,7 +158,7 @@ func (e *hubEnv) eventTypes(roomID string) []string {
 }
 
 // waitFor polls cond every 5 ms until it holds or bound passes.
-func waitFor(t *testing.T, bound time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, bound time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for !cond() {
@@ -162,7 +171,7 @@ func waitFor(t *testing.T, bound time.Duration, what string, cond func() bool) {
 
 // testClient is one protocol client.
 type testClient struct {
-	t    *testing.T
+	t    testing.TB
 	ws   *websocket.Conn
 	next int
 }
@@ -300,7 +309,7 @@ func TestHubSlowConsumer(t *testing.T) {
 	// players keep creating rooms, each a lobby change.
 	ctx := context.Background()
 	deadline := time.Now().Add(5 * time.Second)
-	for i := 0; env.hub.SlowConsumers.Load() == 0; i++ {
+	for i := 0; env.hub.Counters().FramesFailed["queue_full"] == 0; i++ {
 		if time.Now().After(deadline) {
 			t.Fatalf("no slow consumer after %d rooms", i)
 		}
@@ -317,12 +326,16 @@ func TestHubSlowConsumer(t *testing.T) {
 	if r, _ := env.rooms.MemberRoom(player); r != roomID {
 		t.Errorf("after the close the player is in room %q, want %s (seat kept for the grace)", r, roomID)
 	}
-	waitFor(t, 5*time.Second, "the queue to be accounted", func() bool { return env.hub.Pending() == 0 })
-	if env.hub.FramesFailed.Load() == 0 {
-		t.Error("the full queue was flushed to the slow consumer instead of discarded")
+	waitFor(t, 5*time.Second, "the queue to be accounted", func() bool { return env.hub.PendingFrames() == 0 })
+	failed := env.hub.Counters().FramesFailed
+	if failed["queue_full"] != 1 || failed["discarded"] == 0 {
+		t.Errorf("failed frames %v: want one queue_full and the full queue discarded, not flushed", failed)
 	}
-	if n := env.hub.Connections.Load(); n != 0 {
-		t.Errorf("Connections = %d after the close", n)
+	if n := env.hub.OpenConnections(); n != 0 {
+		t.Errorf("OpenConnections = %d after the close", n)
+	}
+	if n := env.hub.Counters().ConnectionsClosed["slow_consumer"]; n != 1 {
+		t.Errorf("slow_consumer closes = %d, want 1", n)
 	}
 }
 
@@ -380,8 +393,11 @@ func TestHubHeartbeat(t *testing.T) {
 		t.Fatalf("a client that answers pings was dropped: %v", err)
 	case <-time.After(3 * cfg.PongTimeout):
 	}
-	if n := env.hub.Connections.Load(); n != 1 {
-		t.Errorf("Connections = %d, want 1", n)
+	if n := env.hub.OpenConnections(); n != 1 {
+		t.Errorf("OpenConnections = %d, want 1", n)
+	}
+	if n := env.hub.Counters().ConnectionsClosed["heartbeat_timeout"]; n != 1 {
+		t.Errorf("heartbeat_timeout closes = %d, want 1", n)
 	}
 }
 
@@ -414,7 +430,7 @@ func TestHubLobby(t *testing.T) {
 	}
 	_, ack := host.call("room.create", map[string]any{})
 	roomID := ack["room_id"].(string)
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		f, err := sub.tryRead(time.Until(deadline))
 		if err != nil {
@@ -471,18 +487,43 @@ func TestHubShutdown(t *testing.T) {
 
 // Every queued message is sent to a client that reads; nothing stays pending.
 func TestHubCounters(t *testing.T) {
-	env := newHubEnv(t, testConfig(), fastGame(), nil)
+	cfg := testConfig()
+	var mu sync.Mutex
+	var commands []string
+	cfg.OnCommand = func(command string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		commands = append(commands, command)
+	}
+	env := newHubEnv(t, cfg, fastGame(), nil)
 	c := env.dial(nil)
 	c.hello("Ana")
 	for range 5 {
 		c.call("ping", map[string]any{})
 	}
 	h := env.hub
-	waitFor(t, 5*time.Second, "nothing pending", func() bool { return h.Pending() == 0 })
-	if q, s, f := h.FramesQueued.Load(), h.FramesSent.Load(), h.FramesFailed.Load(); q < 6 || s != q || f != 0 {
-		t.Errorf("queued %d, sent %d, failed %d; want 6 or more queued, all sent", q, s, f)
+	waitFor(t, 5*time.Second, "every reply delivered", func() bool {
+		return h.PendingFrames() == 0 && h.Counters().FramesDelivered == 6
+	})
+	k := h.Counters()
+	if k.FramesDelivered != 6 || k.FramesReceived != 6 || k.Commands[CommandOutcome{"ping", OutcomeAck}] != 5 ||
+		k.Commands[CommandOutcome{"hello", OutcomeAck}] != 1 {
+		t.Errorf("counters %+v: want 6 frames received and delivered, 1 hello and 5 pings acked", k)
 	}
-	if n := h.Connections.Load(); n != 1 {
-		t.Errorf("Connections = %d, want 1", n)
+	for reason, n := range k.FramesFailed {
+		if n != 0 {
+			t.Errorf("%d frames failed %s", n, reason)
+		}
+	}
+	if d := h.Delivery(); d.Delivered != 6 || d.Failed != 0 {
+		t.Errorf("delivery window %+v, want 6 delivered", d)
+	}
+	if n := h.OpenConnections(); n != 1 || k.ConnectionsOpened != 1 {
+		t.Errorf("OpenConnections = %d, opened %d; want 1", n, k.ConnectionsOpened)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"hello", "ping", "ping", "ping", "ping", "ping"}; !slices.Equal(commands, want) {
+		t.Errorf("OnCommand saw %v, want %v", commands, want)
 	}
 }

@@ -20,7 +20,8 @@ func (h *Hub) lobbyMessage() Message {
 	return LobbyRooms(d)
 }
 
-// subscribe adds c to the lobby and sends it the list (before its ack).
+// subscribe adds c to the lobby and sends it the list (before its ack),
+// also in protection mode, where it is the only list c gets.
 func (h *Hub) subscribe(c *conn) {
 	h.mu.Lock()
 	h.lobby[c] = struct{}{}
@@ -29,7 +30,8 @@ func (h *Hub) subscribe(c *conn) {
 }
 
 // Run pushes the lobby list to subscribers when it changed, at most once per
-// lobby interval, until ctx ends.
+// lobby interval, until ctx ends. Protection mode suspends the pushes; a
+// change made meanwhile is pushed once it ends (observability §5.5).
 func (h *Hub) Run(ctx context.Context) {
 	for {
 		timer := h.clock.NewTimer(h.cfg.LobbyInterval)
@@ -39,11 +41,15 @@ func (h *Hub) Run(ctx context.Context) {
 			return
 		case <-timer.C():
 		}
-		if !h.lobbyDirty.Swap(false) {
+		if h.protected() || !h.lobbyDirty.Swap(false) {
 			continue
 		}
 		h.lobbyVersion.Add(1)
-		msg := h.lobbyMessage()
+		b, err := h.lobbyMessage().Encode()
+		if err != nil {
+			h.log.Error("encode lobby list", "error", err)
+			continue
+		}
 		h.mu.Lock()
 		subs := make([]*conn, 0, len(h.lobby))
 		for c := range h.lobby {
@@ -51,7 +57,7 @@ func (h *Hub) Run(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		for _, c := range subs {
-			c.queue(msg)
+			c.offer(outFrame{kind: frameLobby, data: b}) // the bytes are shared, never written to
 		}
 	}
 }
@@ -71,7 +77,7 @@ func (h *Hub) Shutdown(ctx context.Context, retryAfter time.Duration) error {
 		c.quiet = true // nothing is appended at shutdown (observability §9.2)
 		c.mu.Unlock()
 		c.queue(Shutdown(int(retryAfter.Milliseconds())))
-		c.close(websocket.CloseGoingAway, "server shutdown")
+		c.close(endShutdown, websocket.CloseGoingAway, "server shutdown")
 	}
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
