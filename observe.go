@@ -133,8 +133,12 @@ func (a statusActions) changed(c monitor.Change) {
 		case monitor.LevelHealthy:
 			severity = monitor.AlertSeverityInfo
 		}
+		observed := "" // a subject without a value (overall, a component) shows from → to instead
+		if value != nil {
+			observed = fmt.Sprint(value)
+		}
 		a.notifier.Notify(monitor.Alert{Kind: monitor.AlertKindHealth, Severity: severity, Subject: c.Subject,
-			From: from, To: to, Observed: fmt.Sprint(value), Message: c.Message, CorrelationID: monitor.CorrelationID(ctx),
+			From: from, To: to, Observed: observed, Message: c.Message, CorrelationID: monitor.CorrelationID(ctx),
 			Resolution: c.To == monitor.LevelHealthy})
 	}
 }

@@ -102,7 +102,7 @@ func (s *Server) SetOps(ops Ops) {
 	e.GET("/health", s.health)
 	e.GET("/health/detailed", s.healthDetailed)
 	e.GET("/health/metrics", s.healthMetrics)
-	e.GET("/metrics", echo.WrapHandler(ops.Metrics))
+	e.GET("/metrics", echo.WrapHandler(protocolMetricsType(ops.Metrics)))
 	e.GET("/recovery/status", s.recoveryStatus)
 	e.POST("/recovery/trigger/:name", s.recoveryTrigger, s.adminOnly)
 	e.POST("/recovery/protection/exit", s.protectionExit, s.adminOnly)
@@ -159,6 +159,42 @@ func (s *Server) healthDetailed(c echo.Context) error {
 
 // metricsType is the content type of both metrics bodies (protocol §11.1).
 const metricsType = "text/plain; version=0.0.4; charset=utf-8"
+
+// protocolMetricsType serves h with the protocol's metrics content type:
+// promhttp appends an escaping parameter to it, which changes nothing here
+// (every exposed name is a legacy Prometheus name).
+func protocolMetricsType(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&metricsTypeWriter{ResponseWriter: w}, r)
+	})
+}
+
+// metricsTypeWriter rewrites a text-format Content-Type before the header
+// is sent; other responses (promhttp's error text) keep theirs.
+type metricsTypeWriter struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (w *metricsTypeWriter) WriteHeader(code int) {
+	w.fixType()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *metricsTypeWriter) Write(b []byte) (int, error) {
+	w.fixType()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *metricsTypeWriter) fixType() {
+	if w.sent {
+		return
+	}
+	w.sent = true
+	if strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
+		w.Header().Set("Content-Type", metricsType)
+	}
+}
 
 func (s *Server) healthMetrics(c echo.Context) error {
 	return c.Blob(http.StatusOK, metricsType, s.ops.Health.SeedMetrics(s.clock.Now()))

@@ -23,6 +23,9 @@ func (c *conn) handleFrame(ctx context.Context, data []byte) {
 	corr := monitor.NewCorrelationID()
 	ctx = monitor.WithCorrelationID(ctx, corr)
 	label, cmd, reply, broken := c.answer(ctx, corr, data)
+	if reply.Type == MsgAck || reply.Type == MsgWelcome {
+		reply.CorrelationID = corr // errors carry it in their data already
+	}
 	ack, resynced := reply.Data.(ResyncAck)
 	if resynced {
 		c.queueFor(ack.RoomID, ack.LastSeq, reply)

@@ -1,6 +1,9 @@
 package ws
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Server message types of §5.
 const (
@@ -25,6 +28,9 @@ type Message struct {
 	ReplyTo string // only welcome, ack and error
 	Seq     int64  // only event
 	Data    any    // nil encodes as {}
+	// CorrelationID, set on the reply to a command, is added to an object
+	// Data as correlation_id, as error data carries it (observability §7.4).
+	CorrelationID string
 }
 
 // MarshalJSON writes the envelope; data is always present.
@@ -33,12 +39,40 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	if data == nil {
 		data = emptyObject
 	}
+	if m.CorrelationID != "" {
+		data = withCorrelation{data: data, id: m.CorrelationID}
+	}
 	return json.Marshal(struct {
 		Type    string `json:"type"`
 		ReplyTo string `json:"reply_to,omitempty"`
 		Seq     int64  `json:"seq,omitempty"`
 		Data    any    `json:"data"`
 	}{m.Type, m.ReplyTo, m.Seq, data})
+}
+
+// withCorrelation is an object with a correlation_id field added first.
+type withCorrelation struct {
+	data any
+	id   string
+}
+
+func (w withCorrelation) MarshalJSON() ([]byte, error) {
+	inner, err := json.Marshal(w.data)
+	if err != nil {
+		return nil, err
+	}
+	id, err := json.Marshal(w.id)
+	if err != nil {
+		return nil, err
+	}
+	if len(inner) < 2 || inner[0] != '{' {
+		return nil, fmt.Errorf("correlation id on non-object data %s", inner)
+	}
+	out := append([]byte(`{"correlation_id":`), id...)
+	if inner[1] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, inner[1:]...), nil
 }
 
 // Encode marshals the message; it fails only when Data does. It calls
