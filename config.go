@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -89,6 +90,12 @@ type faultHooks struct {
 	system        monitor.SystemSource
 	wrapConnector func(driver.Connector) driver.Connector
 	rooms         *room.Faults
+	// clock replaces the wall clock of everything but logging and alerts,
+	// so a test can move the server's time (sockets keep wall deadlines).
+	clock monitor.Clock
+	// wrapListener wraps the HTTP listener, e.g. to shrink the sockets'
+	// send buffers so a client that stops reading blocks the writer soon.
+	wrapListener func(net.Listener) net.Listener
 }
 
 // envName is the environment variable of a key.

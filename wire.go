@@ -62,6 +62,9 @@ func (l *late) protection() bool {
 
 func wire(ctx context.Context, cfg *serveConfig, obs *observability, adminToken string) (*server, error) {
 	clock, m := obs.clock, obs.metrics
+	if cfg.faults.clock != nil {
+		clock = cfg.faults.clock
+	}
 	s := &server{cfg: cfg, obs: obs, clock: clock, started: clock.Now()}
 	s.services = &supervisor{clock: clock, log: obs.component(monitor.ComponentMain),
 		restarts: func(name string) { m.ServiceRestarts.WithLabelValues(name).Inc() },

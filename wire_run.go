@@ -24,6 +24,9 @@ func (s *server) run(ctx context.Context) error {
 		s.store.Close(context.Background())
 		return err
 	}
+	if wrap := s.cfg.faults.wrapListener; wrap != nil {
+		ln = wrap(ln)
+	}
 	s.http.Echo().Listener = ln
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Start(s.cfg.Addr) }()
@@ -42,12 +45,16 @@ func (s *server) run(ctx context.Context) error {
 		"rooms_failed", report.Failed, "duration_ms", s.clock.Now().Sub(start).Milliseconds())
 
 	services, stopServices := context.WithCancel(context.WithoutCancel(ctx))
+	supervised := map[string]func(context.Context){"lobby": s.hub.Run, "alert": s.obs.notifier.Run,
+		"monitor": s.scheduler.Run, "retention": s.retention.Run,
+		"recovery": func(ctx context.Context) { _ = s.recovery.Run(ctx) }}
+	// A disabled canary's Run returns at once, which the supervisor would
+	// take for a failure.
 	if s.canary.Enabled() {
 		s.canary.RunOnce(services) // the first canary game ends before the first sample (§9.1)
+		supervised["canary"] = s.canary.Run
 	}
-	for name, run := range map[string]func(context.Context){"lobby": s.hub.Run, "alert": s.obs.notifier.Run,
-		"monitor": s.scheduler.Run, "canary": s.canary.Run, "retention": s.retention.Run,
-		"recovery": func(ctx context.Context) { _ = s.recovery.Run(ctx) }} {
+	for name, run := range supervised {
 		s.services.start(services, name, run)
 	}
 	s.store.AppendSystem(ctx, "server_started", map[string]any{"version": version, "pid": os.Getpid(),
@@ -82,13 +89,15 @@ func (s *server) previousRunUnclean(ctx context.Context, log *slog.Logger) bool 
 // shutdown runs the steps of observability §9.2, each within its bound; a
 // second signal skips to flushing the store with a 2 s bound.
 func (s *server) shutdown(log *slog.Logger, stopServices func()) error {
+	// Listen for the second signal before anything shows that shutdown has
+	// begun (readiness off), so a signal sent after that is never missed.
+	hurry := make(chan os.Signal, 1)
+	signal.Notify(hurry, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(hurry)
 	began := s.clock.Now()
 	s.http.Drain()
 	ctx := monitor.WithCorrelationID(context.Background(), monitor.NewCorrelationID())
 	s.store.AppendSystem(ctx, "server_stopping", map[string]any{"signal": "SIGTERM"})
-	hurry := make(chan os.Signal, 1)
-	signal.Notify(hurry, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(hurry)
 
 	var failed []error
 	hurried := false

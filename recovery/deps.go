@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"log/slog"
+	"math"
 	"time"
 
 	"liaptui/monitor"
@@ -70,11 +71,13 @@ type Store interface {
 // Reading is one fresh raw reading of a monitor check.
 type Reading struct {
 	Raw   string  // healthy, warning, critical or unknown
-	Value float64 // the check's value in its unit; meaningless when Raw is unknown
+	Value float64 // the check's value in its unit; NaN when there is none
 }
 
-// Known reports whether the reading carries a value.
-func (r Reading) Known() bool { return r.Raw != "" && r.Raw != "unknown" }
+// Known reports whether the reading carries a value. A check can be
+// critical without one (database:response after a failed ping), and NaN
+// must never reach a history entry: JSON cannot hold it.
+func (r Reading) Known() bool { return r.Raw != "" && r.Raw != "unknown" && !math.IsNaN(r.Value) }
 
 // Checks re-runs monitor checks on demand (monitor.Recheck): only the named
 // collectors run and the schedule is left alone. A missing id reads unknown.
