@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,17 +16,22 @@ import (
 	"time"
 )
 
-// TestServeChild is the server process of TestCrashRecovery: it runs serve
-// (configured through LIAP_* variables) until a signal or a SIGKILL. It is
-// skipped unless the crash test started it.
+// TestServeChild is the server process of TestCrashRecovery and the
+// shutdown tests: it runs serve (configured through LIAP_* variables) until
+// a signal or a SIGKILL, and ends with main's exit status (0, or 1 for an
+// unclean shutdown, else 2). It is skipped unless such a test started it.
 func TestServeChild(t *testing.T) {
 	if os.Getenv("LIAP_SERVE_CHILD") != "1" {
-		t.Skip("only runs as the child server of TestCrashRecovery")
+		t.Skip("only runs as the child server of TestCrashRecovery and the shutdown tests")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := runServe(ctx, nil, os.Stdout); err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, "liaptui:", err)
+		if errors.Is(err, errUncleanShutdown) {
+			os.Exit(1)
+		}
+		os.Exit(2)
 	}
 }
 

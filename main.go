@@ -25,6 +25,9 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "liaptui:", err)
 		}
+		if errors.Is(err, errUncleanShutdown) {
+			os.Exit(1) // observability §9.2: a step did not finish in its bound
+		}
 		os.Exit(2)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,9 +23,10 @@ type supervisor struct {
 	restarts func(service string)
 	failedFn func(service string)
 
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	failed []string
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	failed  []string
+	running map[string]bool
 }
 
 const (
@@ -36,8 +39,19 @@ const (
 // start runs service under ctx until ctx ends.
 func (s *supervisor) start(ctx context.Context, name string, service func(context.Context)) {
 	s.wg.Add(1)
+	s.mu.Lock()
+	if s.running == nil {
+		s.running = map[string]bool{}
+	}
+	s.running[name] = true
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, name)
+			s.mu.Unlock()
+		}()
 		backoff := restartFirst
 		var failures []time.Time
 		for {
@@ -100,5 +114,21 @@ func (s *supervisor) Failed() []string {
 	return append([]string(nil), s.failed...)
 }
 
-// wait returns once every service has stopped.
-func (s *supervisor) wait() { s.wg.Wait() }
+// wait returns once every service has stopped, or when ctx ends with an
+// error naming the services still running (observability §9.2 step 2).
+func (s *supervisor) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		running := slices.Sorted(maps.Keys(s.running))
+		s.mu.Unlock()
+		return fmt.Errorf("services %v did not stop: %w", running, ctx.Err())
+	}
+}

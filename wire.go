@@ -34,6 +34,7 @@ type server struct {
 	retention *events.Retention
 	services  *supervisor
 	started   time.Time
+	stopCause string // why shutdown began: the signal, or the HTTP server's end
 }
 
 // late holds the parts built after the ones that call them (the store and

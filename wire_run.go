@@ -63,11 +63,13 @@ func (s *server) run(ctx context.Context) error {
 
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", "category", "system", "cause", context.Cause(ctx).Error())
+		s.stopCause = context.Cause(ctx).Error()
+		log.Info("shutting down", "category", "system", "cause", s.stopCause)
 	case err = <-serveErr:
+		s.stopCause = "http server stopped"
 		log.Error("http server stopped", "category", "error", "error", err)
 	}
-	return errors.Join(err, s.shutdown(log, func() { stopServices(); s.services.wait() }))
+	return errors.Join(err, s.shutdown(log, func(c context.Context) error { stopServices(); return s.services.wait(c) }))
 }
 
 // previousRunUnclean reports whether the last _system event is not the
@@ -88,7 +90,7 @@ func (s *server) previousRunUnclean(ctx context.Context, log *slog.Logger) bool 
 
 // shutdown runs the steps of observability §9.2, each within its bound; a
 // second signal skips to flushing the store with a 2 s bound.
-func (s *server) shutdown(log *slog.Logger, stopServices func()) error {
+func (s *server) shutdown(log *slog.Logger, stopServices func(context.Context) error) error {
 	// Listen for the second signal before anything shows that shutdown has
 	// begun (readiness off), so a signal sent after that is never missed.
 	hurry := make(chan os.Signal, 1)
@@ -96,8 +98,12 @@ func (s *server) shutdown(log *slog.Logger, stopServices func()) error {
 	defer signal.Stop(hurry)
 	began := s.clock.Now()
 	s.http.Drain()
-	ctx := monitor.WithCorrelationID(context.Background(), monitor.NewCorrelationID())
-	s.store.AppendSystem(ctx, "server_stopping", map[string]any{"signal": "SIGTERM"})
+	// shutdown.timeout bounds the whole shutdown; each step has its own
+	// bound inside it.
+	ctx, cancel := context.WithTimeout(monitor.WithCorrelationID(context.Background(), monitor.NewCorrelationID()),
+		s.cfg.ShutdownTimeout)
+	defer cancel()
+	s.store.AppendSystem(ctx, "server_stopping", map[string]any{"signal": s.stopCause})
 
 	var failed []error
 	hurried := false
@@ -136,12 +142,15 @@ func (s *server) shutdown(log *slog.Logger, stopServices func()) error {
 		})
 	}
 	if stopServices != nil {
-		step("services", 2*time.Second, func(context.Context) error { stopServices(); return nil })
+		step("services", 2*time.Second, stopServices)
 	}
 	step("http", 5*time.Second, s.http.Shutdown)
 	step("rooms", 5*time.Second, s.registry.Close)
 	step("websockets", 5*time.Second, func(c context.Context) error { return s.hub.Shutdown(c, 5*time.Second) })
 	step("store", 5*time.Second, func(c context.Context) error {
+		if err := s.store.FinishSystem(c); err != nil {
+			return err
+		}
 		if _, err := s.store.Append(c, events.SystemStream, 0, events.AnyHead, []events.NewEvent{{Type: "server_stopped",
 			SchemaVersion: 1, Payload: []byte(fmt.Sprintf(`{"duration_ms":%d}`, s.clock.Now().Sub(began).Milliseconds()))}}); err != nil {
 			return err

@@ -239,6 +239,17 @@ func OpenReadOnly(ctx context.Context, path string, clock monitor.Clock) (*Store
 	return s, nil
 }
 
+// FinishSystem stores the queued _system events and refuses later ones, so
+// that an event appended after it with Append (server_stopped, the clean-stop
+// marker) is the stream's last. Close does the same first.
+func (s *Store) FinishSystem(ctx context.Context) error {
+	s.closing.Do(s.system.stop)
+	if err := s.system.wait(ctx); err != nil {
+		return fmt.Errorf("finish _system events: %w", err)
+	}
+	return nil
+}
+
 // Close stops taking appends, stores the queued _system events, commits
 // what is queued, checkpoints the WAL and closes the files. It returns when
 // done or when ctx ends; once it has succeeded, later calls return nil.
