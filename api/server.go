@@ -76,7 +76,7 @@ type Server struct {
 	clock   monitor.Clock
 	log     *slog.Logger
 	base    context.Context // connections' commands run under it: it ends at shutdown
-	up      websocket.Upgrader
+	up      *websocket.Upgrader
 	ready   atomic.Bool // crash recovery finished
 	stopped atomic.Bool // shutting down
 
@@ -93,10 +93,7 @@ type Server struct {
 func New(base context.Context, cfg Config, hub *ws.Hub, rooms Rooms, store Store, players Players, clock monitor.Clock, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, echo: echo.New(), hub: hub, rooms: rooms, store: store, players: players, clock: clock,
 		log: log, base: base, limiters: map[string]*rate.Limiter{}, refusals: map[string]int64{}}
-	// Small read buffers and pooled write buffers keep an idle connection
-	// cheap: a write buffer is held only while a frame is being written.
-	s.up = websocket.Upgrader{CheckOrigin: s.originAllowed, ReadBufferSize: 1024, WriteBufferSize: 4096,
-		WriteBufferPool: &sync.Pool{}}
+	s.up = ws.NewUpgrader(s.originAllowed)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -318,6 +315,6 @@ func (s *Server) serveWS(c echo.Context) error {
 		}
 		return ws.NewError(ws.CodeForbidden, nil, "origin %q is not allowed", r.Header.Get("Origin"))
 	}
-	s.hub.ServeWS(s.base, c.Response(), r, &s.up)
+	s.hub.ServeWS(s.base, c.Response(), r, s.up)
 	return nil
 }

@@ -27,13 +27,22 @@ func (g *Registry) Create(ctx context.Context, host game.Player, quickPlay bool)
 	// The first step runs here, before the actor starts: nobody else can
 	// reach the room yet, and a create that stored nothing leaves no actor.
 	r := g.newRoom(id, game.State{}, 0, 1, 0, g.nextRand())
+	// Listed from its first publication on: the lobby pusher it wakes must
+	// find it, although its actor starts only after the step.
+	g.mu.Lock()
+	if e := g.rooms[id]; e != nil {
+		e.created = r
+	}
+	g.mu.Unlock()
 	out, err := r.safeStep(correlation(ctx), game.CreateRoom{RoomID: id, Host: &host, QuickPlay: quickPlay,
 		Config: g.opts.Config}, host.PlayerID)
 	if !r.state.Created {
 		g.unreserveID(id)
 		return out, err
 	}
+	r.mu.Lock() // Summaries may read it already (entry.created)
 	r.createdAt = createdAtOf(out, r.now())
+	r.mu.Unlock()
 	g.start(r)
 	return out, err
 }

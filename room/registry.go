@@ -70,6 +70,7 @@ type Registry struct {
 
 type entry struct {
 	room       *Room // nil while its id is only reserved
+	created    *Room // a room whose first step runs before its actor starts (listed once created)
 	members    []string
 	canary     bool
 	rebuilding bool // a Rebuild runs for it
@@ -151,7 +152,7 @@ func (g *Registry) start(r *Room) bool {
 		g.rooms[r.id] = e
 	}
 	r.ctx, r.cancel = context.WithCancel(g.ctx)
-	e.room = r
+	e.room, e.created = r, nil
 	g.wg.Add(1) // under mu: Close sets closing under mu before it waits
 	g.mu.Unlock()
 	g.roomChanged(r, r.state)

@@ -85,6 +85,8 @@ func (r *Room) commit(committed []Committed) {
 	}
 	last := committed[len(committed)-1]
 	r.state, r.head = last.State, last.Seq
+	// Readers woken by the publication (the lobby pusher) see the new state.
+	r.publishState()
 	if !r.retired.Load() {
 		r.pub.Publish(r.id, committed, r.state)
 	}

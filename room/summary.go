@@ -60,16 +60,22 @@ func (g *Registry) Summaries() []Summary {
 	g.mu.Lock()
 	rooms := make([]*Room, 0, len(g.rooms))
 	for _, e := range g.rooms {
-		if e.room != nil && !e.canary {
-			rooms = append(rooms, e.room)
+		r := e.room
+		if r == nil {
+			r = e.created
+		}
+		if r != nil && !e.canary {
+			rooms = append(rooms, r)
 		}
 	}
 	g.mu.Unlock()
 	out := make([]Summary, 0, len(rooms))
 	for _, r := range rooms {
-		s, _ := r.Snapshot()
+		r.mu.Lock()
+		s, createdAt := r.snap, r.createdAt
+		r.mu.Unlock()
 		if s.Created && s.Hosted && !s.Closed {
-			out = append(out, SummaryOf(s, r.createdAt))
+			out = append(out, SummaryOf(s, createdAt))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

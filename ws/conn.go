@@ -3,12 +3,10 @@ package ws
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
@@ -23,32 +21,38 @@ const (
 	closeSlowConsumer = 4002
 )
 
-// conn is one WebSocket connection: a reader goroutine that handles its
-// commands one at a time, a writer goroutine that owns all writes, and a
-// bounded outbound queue between them (the gorilla chat example's pumps).
+// conn is one WebSocket connection. An idle connection runs one goroutine:
+// a reader blocked on the socket (reader.go). Writes go through a bounded
+// outbound queue to a writer goroutine that runs only while something is
+// to be written (writer.go), so idle connections hold no writer stack.
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	limiter *rate.Limiter
-	ready   chan struct{} // one slot: the queue holds frames for the writer
-	done    chan struct{} // closed when the connection starts closing
 
 	// Readings of the stale rule (observability §5.1), hub clock unix nanos.
 	lastReadAt     atomic.Int64
 	writeStartedAt atomic.Int64 // 0 outside a write
 	readerDone     atomic.Bool
-	writerDone     atomic.Bool
+	writerDone     atomic.Bool // the write side ended for good
 	ended          atomic.Bool // connEnded ran
 
-	mu       sync.Mutex
-	playerID string // set by hello
-	name     string
-	out      outQueue
-	written  map[string]int64 // room id -> newest seq written to the socket
-	closing  bool
-	reason   endReason
-	quiet    bool   // replaced or shut down: its end appends no disconnect
-	closeMsg []byte // close frame the writer sends before it stops
+	mu sync.Mutex
+	// started: ServeWS runs the connection, so work for the writer starts
+	// one; until then (and in tests driving a conn by hand) none starts.
+	started      bool
+	writing      bool // a writer runs (gorilla allows one concurrent writer); stays set once the write side ended
+	pingDue      bool // the ping timer fired: the writer sends a ping
+	pinger       monitor.Timer
+	helloTimeout monitor.Timer // the hello timeout, until hello succeeds or the reader ends
+	playerID     string        // set by hello
+	name         string
+	out          outQueue
+	written      map[string]int64 // room id -> newest seq written to the socket
+	closing      bool
+	reason       endReason
+	quiet        bool   // replaced or shut down: its end appends no disconnect
+	closeMsg     []byte // close frame the last writer sends
 }
 
 // queue offers a message about no room.
@@ -83,15 +87,7 @@ func (c *conn) offer(f outFrame) {
 		return
 	}
 	h.pendingAdded()
-	c.signal()
-}
-
-// signal tells the writer that frames are queued.
-func (c *conn) signal() {
-	select {
-	case c.ready <- struct{}{}:
-	default:
-	}
+	c.wakeWriterLocked()
 }
 
 // close starts ending the connection; code 0 sends no close frame.
@@ -102,6 +98,7 @@ func (c *conn) close(reason endReason, code int, text string) {
 }
 
 // closeLocked records the first reason only: later ones are consequences.
+// The writer that runs next sends what remains and ends the write side.
 func (c *conn) closeLocked(reason endReason, code int, text string) {
 	if c.closing {
 		return
@@ -113,11 +110,11 @@ func (c *conn) closeLocked(reason endReason, code int, text string) {
 	if reason.discardsQueue() {
 		c.hub.framesDiscarded(c.out.takeAll())
 	}
-	close(c.done)
+	c.wakeWriterLocked()
 }
 
 // abort ends the connection at once: no close frame, the TCP connection is
-// closed under its pumps (heartbeat-like, protocol §1.6).
+// closed under its reader and writer (heartbeat-like, protocol §1.6).
 func (c *conn) abort(reason endReason) {
 	c.close(reason, 0, "")
 	c.ws.Close()
@@ -134,6 +131,13 @@ func (c *conn) player() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.playerID
+}
+
+// isClosing reports whether the connection started closing.
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
 }
 
 // touched records a read (frame or pong) for the stale rule.
@@ -156,14 +160,14 @@ func netDeadline(d time.Duration) time.Time { return monitor.WallClock{}.Now().A
 
 // newConn wraps an upgraded socket; nothing runs yet.
 func (h *Hub) newConn(ws *websocket.Conn) *conn {
-	c := &conn{hub: h, ws: ws, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
-		ready: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &conn{hub: h, ws: ws, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst)}
 	c.touched() // the pong timeout runs from the upgrade
 	return c
 }
 
-// ServeWS upgrades a request and runs the connection until it ends. The
-// headers already set on w (request id, Cache-Control) go out with the 101.
+// ServeWS upgrades a request and starts the connection's reader; it returns
+// at once. The headers already set on w (request id, Cache-Control) go out
+// with the 101.
 func (h *Hub) ServeWS(ctx context.Context, w http.ResponseWriter, r *http.Request, up *websocket.Upgrader) {
 	ws, err := up.Upgrade(w, r, w.Header())
 	if err != nil {
@@ -178,179 +182,32 @@ func (h *Hub) ServeWS(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		ws.Close()
 		return
 	}
+	// Started before it is registered: a close from the hub must find it
+	// able to start its last writer.
+	c.started = true
+	c.helloTimeout = h.clock.AfterFunc(h.cfg.HelloTimeout, c.helloTimedOut)
+	c.pinger = h.clock.AfterFunc(h.cfg.PingInterval, c.pingTimerFired)
 	h.conns[c] = struct{}{}
-	h.wg.Add(2)
+	h.wg.Add(2) // the reader and the write side, each ending once
 	h.mu.Unlock()
 	h.connOpened()
-	hello := h.clock.AfterFunc(h.cfg.HelloTimeout, func() {
-		if c.player() == "" {
-			c.close(endHelloTimeout, closeNoHello, "no hello")
-		}
-	})
-	go func() { defer h.wg.Done(); c.writePump() }()
-	go func() {
-		defer h.wg.Done()
-		c.readPump(ctx)
-		c.readerDone.Store(true)
-		hello.Stop()
-		h.connEnded(ctx, c)
-	}()
+	c.startReader(ctx)
 }
 
-// readPump reads frames until the connection ends; each frame is handled
-// before the next is read, so replies keep the commands' order.
-func (c *conn) readPump(ctx context.Context) {
-	h := c.hub
-	c.ws.SetReadLimit(int64(h.cfg.MaxFrameBytes))
-	c.ws.SetReadDeadline(netDeadline(h.cfg.PongTimeout))
-	c.ws.SetPongHandler(func(string) error {
-		c.touched()
-		return c.ws.SetReadDeadline(netDeadline(h.cfg.PongTimeout))
-	})
-	for {
-		kind, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.close(readEnd(err), 0, "")
-			return
-		}
-		c.touched()
-		h.counters.received.Add(1)
-		select {
-		case <-c.done:
-			return
-		default:
-		}
-		switch {
-		case kind == websocket.BinaryMessage:
-			c.close(endBadFrame, websocket.CloseUnsupportedData, "binary frames are not accepted")
-			return
-		case !utf8.Valid(data):
-			c.close(endBadFrame, websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
-			return
-		}
-		c.handleFrame(ctx, data)
+func (c *conn) helloTimedOut() {
+	if c.player() == "" {
+		c.close(endHelloTimeout, closeNoHello, "no hello")
 	}
 }
 
-// readEnd names the end of a read loop that the server did not decide.
-func readEnd(err error) endReason {
-	var ne net.Error
-	switch {
-	case errors.Is(err, websocket.ErrReadLimit): // gorilla sent 1009
-		return endBadFrame
-	case errors.As(err, &ne) && ne.Timeout(): // no pong within the pong timeout
-		return endHeartbeatTimeout
-	}
-	return endNormal // the client closed or went away
-}
-
-// writePump owns every write: queued frames, pings and the close frame.
-func (c *conn) writePump() {
-	h := c.hub
-	ping := h.clock.NewTimer(h.cfg.PingInterval)
-	defer func() {
-		ping.Stop()
-		c.ws.Close()
-		c.writerDone.Store(true)
-	}()
-	for {
-		select {
-		case <-c.ready:
-			if !c.writeNext() {
-				return
-			}
-		case <-ping.C():
-			c.writeStartedAt.Store(h.clock.Now().UnixNano())
-			err := c.ws.WriteControl(websocket.PingMessage, nil, netDeadline(h.cfg.WriteTimeout))
-			c.writeStartedAt.Store(0)
-			if err != nil {
-				c.close(endWriteError, 0, "")
-				c.discard()
-				return
-			}
-			ping = h.clock.NewTimer(h.cfg.PingInterval)
-		case <-c.done:
-			c.flush()
-			return
-		}
-	}
-}
-
-// writeNext writes the oldest queued frame, one per loop turn so pings and
-// the close are not starved; false when the write failed.
-func (c *conn) writeNext() bool {
-	c.mu.Lock()
-	f, ok := c.out.pop()
-	if c.out.len() > 0 {
-		c.signal()
-	}
-	c.mu.Unlock()
-	if !ok {
-		return true
-	}
-	c.hub.pendingRemoved(1)
-	if c.write(&f) {
-		return true
-	}
-	c.close(endWriteError, 0, "")
-	c.discard() // the connection may have been closing already, with a flush pending
-	return false
-}
-
-// flush writes what was queued before a graceful close, then the close
-// frame; after a failed write the rest is discarded and no close is sent.
-// Ends that discard the queue left nothing to flush.
-func (c *conn) flush() {
-	for {
-		c.mu.Lock()
-		f, ok := c.out.pop()
-		msg := c.closeMsg
-		c.mu.Unlock()
-		if !ok {
-			if msg != nil {
-				c.ws.WriteControl(websocket.CloseMessage, msg, netDeadline(time.Second))
-			}
-			return
-		}
-		c.hub.pendingRemoved(1)
-		if !c.write(&f) {
-			c.discard()
-			return
-		}
-	}
-}
-
-// write sends one frame and records its fate.
-func (c *conn) write(f *outFrame) bool {
-	h := c.hub
-	c.writeStartedAt.Store(h.clock.Now().UnixNano())
-	c.ws.SetWriteDeadline(netDeadline(h.cfg.WriteTimeout))
-	err := c.ws.WriteMessage(websocket.TextMessage, f.data)
-	c.writeStartedAt.Store(0)
-	if err != nil {
-		h.frameFailed(failWriteError, f)
-		return false
-	}
-	h.frameDelivered(f)
-	if f.roomID != "" {
-		c.noteWritten(f)
-	}
-	return true
-}
-
-// noteWritten keeps the newest seq the client holds per room (PushView).
-func (c *conn) noteWritten(f *outFrame) {
+// helloDone stops the hello timeout: the connection said hello, or its
+// reader ended.
+func (c *conn) helloDone() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f.kind == frameClosed {
-		delete(c.written, f.roomID) // membership ended
-		return
-	}
-	if f.seq > c.written[f.roomID] {
-		if c.written == nil {
-			c.written = map[string]int64{}
-		}
-		c.written[f.roomID] = f.seq
+	if c.helloTimeout != nil {
+		c.helloTimeout.Stop()
+		c.helloTimeout = nil
 	}
 }
 

@@ -2,11 +2,9 @@ package ws
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"math"
 	"runtime/debug"
-	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -15,17 +13,85 @@ import (
 	"liaptui/room"
 )
 
-// handleFrame runs one inbound frame to its single reply (protocol §1.7)
-// and counts it.
-func (c *conn) handleFrame(ctx context.Context, data []byte) {
+// inbound is a frame the reader decoded, on its way to the goroutine that
+// runs its command (reader.go).
+type inbound struct {
+	start  time.Time // receipt, for OnCommand
+	corr   string    // the frame's correlation id
+	id     string    // the envelope's id, which the reply refers to
+	label  string    // the command's counter label
+	cmd    Command
+	player string
+	err    error // answers the frame instead of cmd
+}
+
+// decode admits a frame: the command its player may run now, or the error
+// that answers it instead.
+func (c *conn) decode(data []byte) *inbound {
 	h := c.hub
-	start := h.clock.Now()
-	corr := monitor.NewCorrelationID()
-	ctx = monitor.WithCorrelationID(ctx, corr)
-	label, cmd, reply, broken := c.answer(ctx, corr, data)
-	if reply.Type == MsgAck || reply.Type == MsgWelcome {
-		reply.CorrelationID = corr // errors carry it in their data already
+	in := &inbound{start: h.clock.Now(), corr: monitor.NewCorrelationID(), label: CommandUnknown}
+	env, bad := DecodeEnvelope(data)
+	in.id = env.ID
+	if KnownCommand(env.Type) {
+		in.label = env.Type
 	}
+	// The rate limit comes before anything else is checked (§1.4).
+	now := h.clock.Now()
+	if r := c.limiter.ReserveN(now, 1); r.DelayFrom(now) > 0 {
+		delay := r.DelayFrom(now)
+		r.CancelAt(now)
+		in.err = RateLimited(int(math.Ceil(float64(delay.Microseconds()) / 1000)))
+		return in
+	}
+	if bad != nil {
+		in.err = bad
+		return in
+	}
+	if !KnownCommand(env.Type) {
+		in.err = UnknownType(env.Type)
+		return in
+	}
+	in.player = c.player()
+	switch {
+	case env.Type == TypeHello && in.player != "":
+		in.err = NewError(CodeAlreadyAuthenticated, nil, "already authenticated")
+	case env.Type != TypeHello && in.player == "":
+		in.err = NewError(CodeNotAuthenticated, nil, "send hello first")
+	default:
+		if in.cmd, bad = DecodeData(env); bad != nil {
+			in.err = bad
+		}
+	}
+	return in
+}
+
+// respond runs a decoded frame to its single reply (protocol §1.7). The
+// frames between it and a command waiting on the store or a room are kept
+// small (replied, roomCommand and hello's helpers hold the large values), so
+// the waiting goroutine fits the smallest stacks.
+func (c *conn) respond(ctx context.Context, in *inbound) {
+	ctx = monitor.WithCorrelationID(ctx, in.corr)
+	var reply Message
+	broken := false
+	err := in.err
+	if err == nil {
+		reply, err = c.runSafe(ctx, in.player, in.cmd, &broken)
+	}
+	if err != nil {
+		reply = ErrorReply(in.id, err, in.corr)
+	} else {
+		reply.ReplyTo = in.id
+	}
+	if reply.Type == MsgAck || reply.Type == MsgWelcome {
+		reply.CorrelationID = in.corr // errors carry it in their data already
+	}
+	c.replied(ctx, in, reply, broken)
+}
+
+// replied queues the reply to in and counts it; broken closes the
+// connection after it.
+func (c *conn) replied(ctx context.Context, in *inbound, reply Message, broken bool) {
+	h := c.hub
 	ack, resynced := reply.Data.(ResyncAck)
 	if resynced {
 		c.queueFor(ack.RoomID, ack.LastSeq, reply)
@@ -33,15 +99,15 @@ func (c *conn) handleFrame(ctx context.Context, data []byte) {
 	} else {
 		c.queue(reply)
 	}
-	h.counters.command(label, reply)
+	h.counters.command(in.label, reply)
 	if broken {
 		c.close(endInternal, websocket.CloseInternalServerErr, "internal error")
 	}
 	if h.cfg.OnCommand != nil {
-		h.cfg.OnCommand(label, h.clock.Now().Sub(start))
+		h.cfg.OnCommand(in.label, h.clock.Now().Sub(in.start))
 	}
 	if resynced {
-		h.resynced(ctx, ack, cmd.(ResyncData))
+		h.resynced(ctx, ack, in.cmd.(ResyncData))
 	}
 }
 
@@ -51,50 +117,6 @@ func (h *Hub) resynced(ctx context.Context, ack ResyncAck, d ResyncData) {
 	if gap := ack.LastSeq - d.LastSeq; gap > desyncGap && h.cfg.Recover != nil {
 		h.cfg.Recover(ctx, "client_desync", ack.RoomID, "client", map[string]any{"gap": gap})
 	}
-}
-
-// answer decides the reply to one frame; label names its command for the
-// counters, broken says the handler panicked.
-func (c *conn) answer(ctx context.Context, corr string, data []byte) (label string, cmd Command, reply Message, broken bool) {
-	h := c.hub
-	env, bad := DecodeEnvelope(data)
-	label = CommandUnknown
-	if KnownCommand(env.Type) {
-		label = env.Type
-	}
-	fail := func(err error) (string, Command, Message, bool) {
-		return label, cmd, ErrorReply(env.ID, err, corr), broken
-	}
-	// The rate limit comes before anything else is checked (§1.4).
-	now := h.clock.Now()
-	if r := c.limiter.ReserveN(now, 1); r.DelayFrom(now) > 0 {
-		delay := r.DelayFrom(now)
-		r.CancelAt(now)
-		return fail(RateLimited(int(math.Ceil(float64(delay.Microseconds()) / 1000))))
-	}
-	if bad != nil {
-		return fail(bad)
-	}
-	if !KnownCommand(env.Type) {
-		return fail(UnknownType(env.Type))
-	}
-	player := c.player()
-	switch {
-	case env.Type == TypeHello && player != "":
-		return fail(NewError(CodeAlreadyAuthenticated, nil, "already authenticated"))
-	case env.Type != TypeHello && player == "":
-		return fail(NewError(CodeNotAuthenticated, nil, "send hello first"))
-	}
-	cmd, bad = DecodeData(env)
-	if bad != nil {
-		return fail(bad)
-	}
-	reply, err := c.runSafe(ctx, player, cmd, &broken)
-	if err != nil {
-		return fail(err)
-	}
-	reply.ReplyTo = env.ID
-	return label, cmd, reply, false
 }
 
 // runSafe is run with a panic turned into INTERNAL: the connection is then
@@ -111,19 +133,10 @@ func (c *conn) runSafe(ctx context.Context, player string, cmd Command, broken *
 	return c.run(ctx, player, cmd)
 }
 
-// run executes a decoded command for the connection's player.
+// run executes a decoded command for the connection's player. Its frame
+// stays small: the registry's large outcomes live in roomCommand's.
 func (c *conn) run(ctx context.Context, player string, cmd Command) (Message, error) {
 	h := c.hub
-	rooms := h.rooms
-	ack := func(out room.Outcome, err error, data any) (Message, error) {
-		if err != nil {
-			return Message{}, err
-		}
-		if data == nil {
-			data = struct{}{}
-		}
-		return Ack("", data), nil
-	}
 	switch d := cmd.(type) {
 	case HelloData:
 		if d.Name != nil && h.protected() {
@@ -140,123 +153,53 @@ func (c *conn) run(ctx context.Context, player string, cmd Command) (Message, er
 		delete(h.lobby, c)
 		h.mu.Unlock()
 		return Ack("", nil), nil
-	case CreateData:
+	case ResyncData:
+		return c.resync(ctx, player, d)
+	case CreateData, StartData:
 		if h.protected() {
-			return h.refuse(TypeRoomCreate)
+			return h.refuse(cmd.CommandType())
 		}
-		out, err := rooms.Create(ctx, game.Player{PlayerID: player, Name: c.name}, d.QuickPlay)
-		return ack(out, err, SeatAck{RoomID: out.RoomID, Seat: out.Seat})
 	case JoinData:
 		if h.protected() && h.waitingRoom(d.RoomID) {
 			return h.refuse(TypeRoomJoin)
 		}
-		out, err := rooms.Join(ctx, d.RoomID, game.Player{PlayerID: player, Name: c.name})
-		return ack(out, err, SeatAck{RoomID: out.RoomID, Seat: out.Seat})
+	}
+	return c.roomCommand(ctx, player, cmd)
+}
+
+// roomCommand runs a command of the room registry and acks it.
+func (c *conn) roomCommand(ctx context.Context, player string, cmd Command) (Message, error) {
+	rooms := c.hub.rooms
+	var out room.Outcome
+	var err error
+	var data any = struct{}{}
+	switch d := cmd.(type) {
+	case CreateData:
+		out, err = rooms.Create(ctx, game.Player{PlayerID: player, Name: c.name}, d.QuickPlay)
+		data = SeatAck{RoomID: out.RoomID, Seat: out.Seat}
+	case JoinData:
+		out, err = rooms.Join(ctx, d.RoomID, game.Player{PlayerID: player, Name: c.name})
+		data = SeatAck{RoomID: out.RoomID, Seat: out.Seat}
 	case LeaveData:
-		out, err := rooms.Leave(ctx, player)
-		return ack(out, err, LeaveAck{RoomID: out.RoomID})
+		out, err = rooms.Leave(ctx, player)
+		data = LeaveAck{RoomID: out.RoomID}
 	case SeatData:
-		out, err := rooms.Seat(ctx, player, d.Seat, d.Occupant == "bot")
-		return ack(out, err, nil)
+		_, err = rooms.Seat(ctx, player, d.Seat, d.Occupant == OccupantBot)
 	case StartData:
-		if h.protected() {
-			return h.refuse(TypeRoomStart)
-		}
-		out, err := rooms.Start(ctx, player)
-		return ack(out, err, nil)
+		_, err = rooms.Start(ctx, player)
 	case RedealData:
-		out, err := rooms.Redeal(ctx, player, d.GameDeal(), d.Accept)
-		return ack(out, err, nil)
+		_, err = rooms.Redeal(ctx, player, d.GameDeal(), d.Accept)
 	case DeclareData:
-		out, err := rooms.Declare(ctx, player, d.Value)
-		return ack(out, err, nil)
+		_, err = rooms.Declare(ctx, player, d.Value)
 	case PlayData:
-		out, err := rooms.Play(ctx, player, d.Pieces)
-		return ack(out, err, nil)
-	case ResyncData:
-		return c.resync(ctx, player, d)
+		_, err = rooms.Play(ctx, player, d.Pieces)
+	default:
+		return Message{}, NewError(CodeInternal, nil, "command %s has no handler", cmd.CommandType())
 	}
-	return Message{}, NewError(CodeInternal, nil, "command %s has no handler", cmd.CommandType())
-}
-
-// hello authenticates the connection: a new identity for a name, or the
-// identity of a token, replacing an older connection and reconnecting a
-// member (protocol §3).
-func (c *conn) hello(ctx context.Context, d HelloData) (Message, error) {
-	h := c.hub
-	var playerID, name, token string
-	resumed := d.Token != nil
-	if resumed {
-		token = *d.Token
-		var err error
-		playerID, name, err = h.identities.IdentityByToken(ctx, token)
-		if h.identities.IsUnknownToken(err) {
-			return Message{}, NewError(CodeInvalidToken, nil, "unknown or expired token")
-		}
-		if err != nil {
-			return Message{}, err
-		}
-	} else {
-		name, playerID, token = strings.TrimSpace(*d.Name), "p_"+randomHex(6), randomHex(16)
-		if err := h.identities.CreateIdentity(ctx, playerID, name, token); err != nil {
-			return Message{}, err
-		}
+	if err != nil {
+		return Message{}, err
 	}
-	h.mu.Lock()
-	old := h.byPlayer[playerID]
-	h.mu.Unlock()
-	if old != nil {
-		old.mu.Lock()
-		old.quiet = true
-		old.mu.Unlock()
-		old.queue(Replaced("another connection resumed this identity"))
-		old.close(endReplaced, closeReplaced, "replaced")
-	} else if roomID, member := h.rooms.MemberRoom(playerID); member {
-		if r, ok := h.rooms.Room(roomID); ok {
-			if s, _ := r.Snapshot(); !connected(s, playerID) {
-				if _, err := h.rooms.Reconnect(ctx, playerID); err != nil {
-					return Message{}, err
-				}
-			}
-		}
-	}
-	welcome := WelcomeData{PlayerID: playerID, Token: token, Name: name, Resumed: resumed,
-		ServerTime: h.clock.Now().UnixMilli(), Limits: h.limits()}
-	// Register and queue the welcome under the hub's lock, so every event
-	// published after the snapshot reaches this connection after its welcome.
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if roomID, member := h.rooms.MemberRoom(playerID); member {
-		if r, ok := h.rooms.Room(roomID); ok {
-			s, head := r.Snapshot()
-			welcome.Room = &WelcomeRoom{RoomID: roomID, Seat: seatOf(s, playerID), Phase: string(s.Phase), LastSeq: head}
-		}
-	}
-	c.mu.Lock()
-	c.playerID, c.name = playerID, name
-	c.mu.Unlock()
-	h.byPlayer[playerID] = c
-	return Welcome("", welcome), nil
-}
-
-func (h *Hub) limits() Limits {
-	return Limits{MaxFrameBytes: h.cfg.MaxFrameBytes, RatePerSec: int(h.cfg.Rate), Burst: h.cfg.Burst,
-		OutboundQueue: h.cfg.QueueSize, PingIntervalMs: int(h.cfg.PingInterval.Milliseconds()),
-		PongTimeoutMs: int(h.cfg.PongTimeout.Milliseconds()), ResyncMaxEvents: h.cfg.ResyncMaxEvents}
-}
-
-func connected(s game.State, playerID string) bool {
-	seat := seatOf(s, playerID)
-	return seat != 0 && s.Seats[seat-1].Connected
-}
-
-func seatOf(s game.State, playerID string) int {
-	for i, st := range s.Seats {
-		if st.Occupant == game.Human && st.PlayerID == playerID && !st.Left {
-			return i + 1
-		}
-	}
-	return 0
+	return Ack("", data), nil
 }
 
 // resync answers room.resync (protocol §8).
@@ -273,7 +216,7 @@ func (c *conn) resync(ctx context.Context, player string, d ResyncData) (Message
 	if d.LastSeq > head {
 		return Message{}, SeqOutOfRange(head)
 	}
-	level := Member(seatOf(s, player))
+	level := Member(seatOf(&s, player))
 	mode := ResyncMode(head, d.LastSeq, h.cfg.ResyncMaxEvents)
 	events := []ClientEvent{}
 	if mode == ResyncEvents && head > d.LastSeq {
@@ -294,10 +237,4 @@ func (c *conn) resync(ctx context.Context, player string, d ResyncData) (Message
 	}
 	view := RenderView(s, level, head, h.clock.Now().UnixMilli())
 	return Ack("", NewResyncAck(d.RoomID, head, mode, events, view)), nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -343,7 +343,7 @@ func TestHandlerPanic(t *testing.T) {
 	h := NewHub(DefaultConfig(), panicRooms{}, nil, nil, monitor.NewFakeClock(fakeStart), slog.New(slog.DiscardHandler))
 	c, _ := h.bareConn(t)
 	c.playerID = "p_ana"
-	c.handleFrame(context.Background(), []byte(`{"type":"room.leave","id":"l1","data":{}}`))
+	c.respond(context.Background(), c.decode([]byte(`{"type":"room.leave","id":"l1","data":{}}`)))
 	f, ok := c.out.pop()
 	if !ok || !strings.Contains(string(f.data), `"code":"INTERNAL"`) || !strings.Contains(string(f.data), `"reply_to":"l1"`) {
 		t.Fatalf("reply %s, want INTERNAL to l1", f.data)

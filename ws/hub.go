@@ -145,7 +145,7 @@ func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) 
 			// The level follows each event's state: once the player left,
 			// it reads the room at the public level (protocol §9).
 			level := Public
-			if seat := seatOf(e.State, t.player); seat != 0 {
+			if seat := seatOf(&e.State, t.player); seat != 0 {
 				level = Member(seat)
 			}
 			ev, err := Redact(stored[i], level)

@@ -112,7 +112,7 @@ func newHubEnvClock(t testing.TB, cfg Config, gcfg game.Config, wrap func(net.Li
 	hub = NewHub(cfg, rooms, storeIdentities{store}, storeHistory{store}, hubClock, slog.New(slog.DiscardHandler))
 	runCtx, stopRun := context.WithCancel(ctx)
 	go hub.Run(runCtx)
-	up := &websocket.Upgrader{}
+	up := NewUpgrader(nil)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hub.ServeWS(ctx, w, r, up)
 	}))

@@ -102,10 +102,7 @@ func (q *outQueue) pop() (outFrame, bool) {
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 	if q.n == 0 {
-		q.head = 0
-		if len(q.buf) > minQueueSlots {
-			q.buf = nil // a burst's ring is not kept by an idle connection
-		}
+		q.buf, q.head = nil, 0 // an idle connection keeps no ring
 	}
 	return f, true
 }

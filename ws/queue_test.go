@@ -62,4 +62,7 @@ func TestOutQueue(t *testing.T) {
 	q.replace(taken[1:])
 	want++
 	pop(2)
+	if q.buf != nil {
+		t.Fatalf("a queue drained from a short burst kept a ring of %d slots", len(q.buf))
+	}
 }

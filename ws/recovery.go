@@ -237,7 +237,7 @@ func (c *conn) pushView(roomID string, head int64, data []byte) <-chan bool {
 	}
 	c.out.replace(slices.Insert(kept, at, view))
 	h.pendingAdded()
-	c.signal()
+	c.wakeWriterLocked()
 	return receipt
 }
 

@@ -91,7 +91,14 @@ func blockWriter(t *testing.T, c *conn) *gatedConn {
 	g := c.ws.UnderlyingConn().(*gatedConn)
 	g.hold()
 	c.offer(outFrame{kind: frameOther, data: []byte(`{"type":"filler","data":{}}`)})
-	waitFor(t, 5*time.Second, "the writer to block", func() bool { return c.writeStartedAt.Load() != 0 })
+	// The filler left the queue and its write started: a writer still
+	// finishing an earlier write (the welcome) has not taken it yet.
+	waitFor(t, 5*time.Second, "the writer to block", func() bool {
+		c.mu.Lock()
+		taken := c.out.len() == 0
+		c.mu.Unlock()
+		return taken && c.writeStartedAt.Load() != 0
+	})
 	return g
 }
 
