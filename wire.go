@@ -100,6 +100,7 @@ func wire(ctx context.Context, cfg *serveConfig, obs *observability, adminToken 
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
 		Rate: cfg.WSRate, Burst: cfg.WSBurst, QueueSize: cfg.WSQueueSize, ResyncMaxEvents: cfg.WSResyncMaxEvents,
 		LobbyInterval: cfg.WSLobbyInterval, DeliveryDeadline: cfg.MonitorDeliveryDue,
+		Events:          obs.logging.For(monitor.ComponentHub),
 		ConnectionsWarn: int64(cfg.Thresholds["websocket:connections"].Warn),
 		ConnectionsCrit: int64(cfg.Thresholds["websocket:connections"].Crit),
 		PendingWarn:     int64(cfg.Thresholds["websocket:pending"].Warn),

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"liaptui/monitor"
 	"time"
 )
 
@@ -10,6 +11,10 @@ import (
 // ConnectionsCrit or PendingWarn takes its DefaultConfig value; nil hooks
 // are off.
 type Config struct {
+	// Events receives the websocket-category lines (connected,
+	// disconnected, slow consumer); nil = off.
+	Events *monitor.Log
+
 	MaxFrameBytes   int
 	HelloTimeout    time.Duration
 	PingInterval    time.Duration

@@ -26,9 +26,11 @@ const (
 // outbound queue to a writer goroutine that runs only while something is
 // to be written (writer.go), so idle connections hold no writer stack.
 type conn struct {
-	hub     *Hub
-	ws      *websocket.Conn
-	limiter *rate.Limiter
+	hub      *Hub
+	ws       *websocket.Conn
+	limiter  *rate.Limiter
+	id       string    // conn_id of the log lines (observability §7.4)
+	openedAt time.Time // for the disconnect line's lifetime
 
 	// Readings of the stale rule (observability §5.1), hub clock unix nanos.
 	lastReadAt     atomic.Int64
@@ -97,6 +99,17 @@ func (c *conn) close(reason endReason, code int, text string) {
 	c.closeLocked(reason, code, text)
 }
 
+// closeCode is the code of the close frame the server sent or will send,
+// 1006 (abnormal) when it ends without one.
+func (c *conn) closeCode() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.closeMsg) >= 2 {
+		return int(c.closeMsg[0])<<8 | int(c.closeMsg[1])
+	}
+	return websocket.CloseAbnormalClosure
+}
+
 // closeLocked records the first reason only: later ones are consequences.
 // The writer that runs next sends what remains and ends the write side.
 func (c *conn) closeLocked(reason endReason, code int, text string) {
@@ -160,7 +173,8 @@ func netDeadline(d time.Duration) time.Time { return monitor.WallClock{}.Now().A
 
 // newConn wraps an upgraded socket; nothing runs yet.
 func (h *Hub) newConn(ws *websocket.Conn) *conn {
-	c := &conn{hub: h, ws: ws, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst)}
+	c := &conn{hub: h, ws: ws, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
+		id: monitor.NewCorrelationID(), openedAt: h.clock.Now()}
 	c.touched() // the pong timeout runs from the upgrade
 	return c
 }
@@ -191,7 +205,12 @@ func (h *Hub) ServeWS(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	h.wg.Add(2) // the reader and the write side, each ending once
 	h.mu.Unlock()
 	h.connOpened()
-	c.startReader(ctx)
+	if l := h.cfg.Events; l != nil {
+		// The upgrade request's context: its line carries the request id
+		// and the new conn_id together.
+		l.Connected(monitor.WithConnID(r.Context(), c.id), r.RemoteAddr)
+	}
+	c.startReader(monitor.WithConnID(ctx, c.id))
 }
 
 func (c *conn) helloTimedOut() {
@@ -227,6 +246,16 @@ func (h *Hub) unregister(ctx context.Context, c *conn) {
 	c.mu.Unlock()
 	h.open.Add(-1)
 	h.counters.closed[reason].Add(1)
+	if l := h.cfg.Events; l != nil {
+		lctx := monitor.WithConnID(ctx, c.id)
+		if player != "" {
+			lctx = monitor.WithPlayerID(lctx, player)
+		}
+		l.Disconnected(lctx, c.closeCode(), endReasonNames[reason], h.clock.Now().Sub(c.openedAt))
+		if reason == endSlowConsumer {
+			l.SlowConsumer(lctx)
+		}
+	}
 	h.mu.Lock()
 	delete(h.conns, c)
 	delete(h.lobby, c)
