@@ -130,31 +130,32 @@ func (h *Hub) Publish(roomID string, events []room.Committed, state game.State) 
 	if len(targets) == 0 {
 		return
 	}
-	stored := make([]StoredEvent, len(events))
-	for i, e := range events {
+	frames := make([]*eventFrames, len(events))
+	for i := range events {
+		e := &events[i]
 		payload, err := json.Marshal(e.Event.Data)
 		if err != nil {
 			h.log.Error("encode event", "room_id", roomID, "type", e.Event.Type(), "error", err)
 			return
 		}
-		stored[i] = StoredEvent{Seq: e.Seq, Type: e.Event.Type(), At: int64(e.Event.At), Payload: payload,
+		stored := StoredEvent{Seq: e.Seq, Type: e.Event.Type(), At: int64(e.Event.At), Payload: payload,
 			CorrelationID: e.CorrelationID, SchemaVersion: 1}
+		if frames[i], err = newEventFrames(roomID, stored, &e.State, now); err != nil {
+			h.log.Error("encode event frame", "room_id", roomID, "type", stored.Type, "error", err)
+			return
+		}
 	}
 	for _, t := range targets {
-		for i, e := range events {
+		for i := range events {
+			e := &events[i]
 			// The level follows each event's state: once the player left,
 			// it reads the room at the public level (protocol §9).
-			level := Public
-			if seat := seatOf(&e.State, t.player); seat != 0 {
-				level = Member(seat)
-			}
-			ev, err := Redact(stored[i], level)
+			b, err := frames[i].frame(seatOf(&e.State, t.player))
 			if err != nil {
 				h.log.Error("redact event", "room_id", roomID, "error", err)
 				continue
 			}
-			view := RenderView(e.State, level, e.Seq, now)
-			t.c.queueFor(roomID, ev.Seq, Event(roomID, ev, view))
+			t.c.queueFor(roomID, e.Seq, encodedEvent(e.Seq, b))
 		}
 		if t.ends && state.Closed {
 			last := events[len(events)-1].Seq

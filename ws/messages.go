@@ -31,10 +31,16 @@ type Message struct {
 	// CorrelationID, set on the reply to a command, is added to an object
 	// Data as correlation_id, as error data carries it (observability §7.4).
 	CorrelationID string
+	// encoded, when set, is the whole frame already encoded; the fields
+	// above other than Type and Seq are then unset.
+	encoded []byte
 }
 
 // MarshalJSON writes the envelope; data is always present.
 func (m Message) MarshalJSON() ([]byte, error) {
+	if m.encoded != nil {
+		return m.encoded, nil
+	}
 	data := m.Data
 	if data == nil {
 		data = emptyObject
@@ -204,9 +210,15 @@ type EventData struct {
 }
 
 // Event pushes one redacted event with the recipient's view after it; the
-// envelope's seq is the event's.
+// envelope's seq is the event's. Publish writes the same bytes through
+// eventFrames, which encodes what the members share once.
 func Event(roomID string, ev ClientEvent, view any) Message {
 	return Message{Type: MsgEvent, Seq: ev.Seq, Data: EventData{RoomID: roomID, Event: ev, View: view}}
+}
+
+// encodedEvent is an event message whose frame eventFrames encoded.
+func encodedEvent(seq int64, frame []byte) Message {
+	return Message{Type: MsgEvent, Seq: seq, encoded: frame}
 }
 
 // LobbyRoomsData is data of lobby.rooms (§5.4). Rooms is the summary list
