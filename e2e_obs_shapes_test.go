@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,23 +12,6 @@ import (
 // The examples of protocol.md §11.4, §11.5, §11.9 and §11.10, verbatim: the
 // seed's shapes the wired server's bodies must carry (fields are only added).
 const (
-	obsHealthExample = `{"status":"healthy","timestamp":1764245000.125,"uptime_seconds":3600.4,"uptime_formatted":"01:00:00",
- "version":"1.0.0","service":"liap-tui-backend","checked_at":1764244990.002}`
-
-	obsDetailedExample = `{"success":true,"health":{"overall_status":"healthy","checked_at":1764244990.002,
- "check_interval_seconds":30.0,"consecutive_healthy":4,"uptime_seconds":3600.4,
- "metrics":{
-  "memory":{"name":"memory_usage","status":"healthy","value":45.2,"threshold":90.0,"warn_threshold":75.0,"crit_threshold":90.0,"unit":"percent","message":"Memory usage: 45.2%"},
-  "cpu":{"name":"cpu_usage","status":"healthy","value":23.5,"threshold":95.0,"warn_threshold":80.0,"crit_threshold":95.0,"unit":"percent","message":"CPU usage: 23.5%"},
-  "disk":{"name":"disk_usage","status":"healthy","value":67.8,"threshold":95.0,"warn_threshold":90.0,"crit_threshold":95.0,"unit":"percent","message":"Disk usage: 67.8%"},
-  "websocket":{"name":"websocket","status":"healthy","value":{"connections":42,"pending":3},"threshold":{"connections":1500,"pending":500},"warn_threshold":{"connections":1000,"pending":100},"crit_threshold":{"connections":1500,"pending":500},"message":"WebSocket: 42 connections, 3 pending"},
-  "messages":{"name":"message_delivery","status":"healthy","value":{"delivery_rate":99.9,"failure_rate":0.1},"threshold":{"delivery_rate":null,"failure_rate":15.0},"warn_threshold":{"delivery_rate":95.0,"failure_rate":10.0},"crit_threshold":{"delivery_rate":null,"failure_rate":15.0},"unit":"percent","message":"Delivery 99.9%, failures 0.1%"},
-  "database":{"name":"database","status":"healthy","value":{"accessible":true,"response_ms":1.4,"append_p99_ms":2.5},"threshold":{"response_ms":2000,"append_p99_ms":2000},"warn_threshold":{"response_ms":500,"append_p99_ms":500},"crit_threshold":{"response_ms":2000,"append_p99_ms":2000},"message":"Event store answered in 1.4 ms"},
-  "canary":{"name":"canary","status":"healthy","value":{"passed":true,"duration_ms":212,"last_run":1764244981.5},"threshold":{"duration_ms":null},"warn_threshold":{"duration_ms":5000},"crit_threshold":{"duration_ms":null},"message":"Canary game passed"}},
- "checks":{"system:memory":{"raw":"healthy","status":"healthy","value":45.2,"unit":"percent","warn":75,"crit":90,"message":"Memory usage: 45.2%","stale":false}},
- "components":{"runtime":"healthy","game":"healthy"},
- "trend":{"memory":{"slope_per_hour":0.4,"r2":0.21,"samples":20,"eta_to_critical_seconds":null,"warning":false}}}}`
-
 	obsRecoveryExample = `{"success":true,"is_active":true,"total_procedures":7,"recent_attempts":3,"success_rate":66.7,"protection":{"active":false,"since":null,"reason":null},
  "procedures":{"memory_pressure":{"description":"free memory held by dead connections, backlogs, idle rooms, caches","enabled":true,"max_attempts":3,"cooldown_seconds":60,"severity":"high","recent_attempts":2,"action":"release_memory","trigger":"memory usage above 90%","last_attempt_at":1764244500.2,"next_allowed_at":null}},
  "recent_history":[{"id":41,"procedure_name":"high_pending_messages","action":"disconnect_slow_consumers","target":null,"timestamp":1764244400.7,"timestamp_iso":"2025-11-27T11:53:20.7Z","success":true,"result":"success","source":"auto","raised_by":"monitor","duration_ms":2103,"error_message":null,"actions":{"frames_removed":88},"check_before":{"pending":150},"check_after":{"pending":12},"context":{"pending_messages":150},"correlation_id":"51d7a0e9c2b4f836"}]}`
@@ -68,13 +52,13 @@ func TestObsHealthBodiesCarryTheSeedShapes(t *testing.T) {
 	if code != http.StatusOK || health["status"] != "healthy" {
 		t.Fatalf("/health: %d %v", code, health)
 	}
-	obsCheckShape(t, "/health", obsHealthExample, health, obsRules{})
+	obsCheckShape(t, "/health", obsExample(t, "protocol-health.json"), health, obsRules{})
 
 	code, detailed := obsJSON(t, srv, "/health/detailed?history=5")
 	if code != http.StatusOK {
 		t.Fatalf("/health/detailed: %d", code)
 	}
-	obsCheckShape(t, "/health/detailed", obsDetailedExample, detailed, obsRules{
+	obsCheckShape(t, "/health/detailed", obsExample(t, "protocol-detailed.json"), detailed, obsRules{
 		dynamic: obsSet("$.health.checks", "$.health.trend"),
 		// Check values, units and thresholds differ from check to check.
 		open: obsSet("$.health.checks.*.value", "$.health.checks.*.warn", "$.health.checks.*.crit"),
@@ -130,4 +114,15 @@ func TestObsHealthBodiesCarryTheSeedShapes(t *testing.T) {
 	obsCheckShape(t, "/event-store/stats", obsStoreStatsExample, stats, obsRules{
 		dynamic: obsSet("$.statistics.room_stats", "$.statistics.event_type_stats"),
 	})
+}
+
+// obsExample reads an example of protocol §11.4 or §11.5, kept verbatim with
+// the monitor's golden files.
+func obsExample(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("monitor", "testdata", "health", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -60,7 +60,7 @@ func TestObsHealthAnswers503WhileCritical(t *testing.T) {
 		t.Fatalf("/health critical answered %d, want 503", code)
 	}
 	_, health := obsJSON(t, srv, "/health")
-	obsCheckShape(t, "/health (critical)", obsHealthExample, health, obsRules{})
+	obsCheckShape(t, "/health (critical)", obsExample(t, "protocol-health.json"), health, obsRules{})
 	_, detailed := obsJSON(t, srv, "/health/detailed")
 	h := detailed["health"].(map[string]any)
 	memory := h["metrics"].(map[string]any)["memory"].(map[string]any)

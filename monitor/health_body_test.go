@@ -16,24 +16,16 @@ import (
 
 var updateHealthGolden = flag.Bool("update-health-golden", false, "rewrite monitor/testdata/health/*")
 
-// The examples of protocol §11.4 and §11.5, verbatim.
-const (
-	protocolHealthExample = `{"status":"healthy","timestamp":1764245000.125,"uptime_seconds":3600.4,"uptime_formatted":"01:00:00",
- "version":"1.0.0","service":"liap-tui-backend","checked_at":1764244990.002}`
-	protocolDetailedExample = `{"success":true,"health":{"overall_status":"healthy","checked_at":1764244990.002,
- "check_interval_seconds":30.0,"consecutive_healthy":4,"uptime_seconds":3600.4,
- "metrics":{
-  "memory":{"name":"memory_usage","status":"healthy","value":45.2,"threshold":90.0,"warn_threshold":75.0,"crit_threshold":90.0,"unit":"percent","message":"Memory usage: 45.2%"},
-  "cpu":{"name":"cpu_usage","status":"healthy","value":23.5,"threshold":95.0,"warn_threshold":80.0,"crit_threshold":95.0,"unit":"percent","message":"CPU usage: 23.5%"},
-  "disk":{"name":"disk_usage","status":"healthy","value":67.8,"threshold":95.0,"warn_threshold":90.0,"crit_threshold":95.0,"unit":"percent","message":"Disk usage: 67.8%"},
-  "websocket":{"name":"websocket","status":"healthy","value":{"connections":42,"pending":3},"threshold":{"connections":1500,"pending":500},"warn_threshold":{"connections":1000,"pending":100},"crit_threshold":{"connections":1500,"pending":500},"message":"WebSocket: 42 connections, 3 pending"},
-  "messages":{"name":"message_delivery","status":"healthy","value":{"delivery_rate":99.9,"failure_rate":0.1},"threshold":{"delivery_rate":null,"failure_rate":15.0},"warn_threshold":{"delivery_rate":95.0,"failure_rate":10.0},"crit_threshold":{"delivery_rate":null,"failure_rate":15.0},"unit":"percent","message":"Delivery 99.9%, failures 0.1%"},
-  "database":{"name":"database","status":"healthy","value":{"accessible":true,"response_ms":1.4,"append_p99_ms":2.5},"threshold":{"response_ms":2000,"append_p99_ms":2000},"warn_threshold":{"response_ms":500,"append_p99_ms":500},"crit_threshold":{"response_ms":2000,"append_p99_ms":2000},"message":"Event store answered in 1.4 ms"},
-  "canary":{"name":"canary","status":"healthy","value":{"passed":true,"duration_ms":212,"last_run":1764244981.5},"threshold":{"duration_ms":null},"warn_threshold":{"duration_ms":5000},"crit_threshold":{"duration_ms":null},"message":"Canary game passed"}},
- "checks":{"system:memory":{"raw":"healthy","status":"healthy","value":45.2,"unit":"percent","warn":75,"crit":90,"message":"Memory usage: 45.2%","stale":false}},
- "components":{"runtime":"healthy","game":"healthy"},
- "trend":{"memory":{"slope_per_hour":0.4,"r2":0.21,"samples":20,"eta_to_critical_seconds":null,"warning":false}}}}`
-)
+// protocolExample reads an example of protocol §11.4 or §11.5, verbatim
+// (the root package's end-to-end shape tests read the same files).
+func protocolExample(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "health", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // bodyRig takes two samples 30 s apart with the protocol example's values.
 func bodyRig(t testing.TB) (r *healthRig, now, start time.Time) {
@@ -53,7 +45,7 @@ func TestHealthBody(t *testing.T) {
 		t.Fatalf("status %d uptime %q", body.HTTPStatus(), body.UptimeFormatted)
 	}
 	checkHealthGolden(t, "health.json", healthJSON(t, body))
-	assertHealthShape(t, protocolHealthExample, healthJSON(t, body))
+	assertHealthShape(t, protocolExample(t, "protocol-health.json"), healthJSON(t, body))
 
 	for _, c := range []struct {
 		level Level
@@ -89,7 +81,7 @@ func TestDetailedBody(t *testing.T) {
 	s := r.mon.Snapshot()
 	body := healthJSON(t, s.DetailedBody(now, start, 2))
 	checkHealthGolden(t, "detailed.json", body)
-	assertHealthShape(t, protocolDetailedExample, body)
+	assertHealthShape(t, protocolExample(t, "protocol-detailed.json"), body)
 
 	var decoded struct {
 		Health struct {
