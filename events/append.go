@@ -115,12 +115,12 @@ func (s *Store) submit(ctx context.Context, req *appendReq) error {
 	req.enqueuedAt = s.clock.Now()
 	select {
 	case s.queue <- req:
-		s.enqueued(req, req.enqueuedAt)
+		s.enqueued(req)
 	default:
 		s.metrics.queueFullWaits.Add(1)
 		select {
 		case s.queue <- req:
-			s.enqueued(req, s.clock.Now())
+			s.enqueued(req)
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", ErrOverloaded, ctx.Err())
 		case <-s.stop:

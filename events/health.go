@@ -40,8 +40,8 @@ type headCacheMarks struct {
 	size atomic.Int64 // entries after the writer's last request
 }
 
-// enqueued runs once req is in the queue; now is the current time.
-func (s *Store) enqueued(req *appendReq, now time.Time) {
+// enqueued runs once req is in the queue.
+func (s *Store) enqueued(req *appendReq) {
 	m := &s.queueMark
 	for {
 		h := m.head.Load()
@@ -52,7 +52,12 @@ func (s *Store) enqueued(req *appendReq, now time.Time) {
 	if len(s.queue)*100 > cap(s.queue)*wakeQueuePercent && !m.high.Load() && m.high.CompareAndSwap(false, true) {
 		s.wake()
 	}
-	s.checkOldest(now)
+	// A producer only raises the edge: one delayed between its send and
+	// this call could otherwise see a younger head and re-arm a crossing
+	// still in progress, so only the writer re-arms it.
+	if s.oldestQueued(s.clock.Now()) > wakeOldestAge {
+		s.reportStale()
+	}
 }
 
 // dequeued runs on the writer for each request it takes from the queue.
@@ -72,17 +77,21 @@ func (s *Store) oldestQueued(now time.Time) time.Duration {
 	return max(now.Sub(h.enqueuedAt), 0)
 }
 
-// checkOldest wakes the monitor when the oldest queued request passes
-// 500 ms, once per crossing; producers and the writer call it, so no
-// goroutine of its own watches the queue.
+// checkOldest runs on the writer after each batch: it wakes the monitor
+// when the oldest queued request passes 500 ms, once per crossing, and
+// re-arms the edge once it is back under. Producers raise the edge too
+// (enqueued), so no goroutine of its own watches the queue.
 func (s *Store) checkOldest(now time.Time) {
-	m := &s.queueMark
 	if s.oldestQueued(now) > wakeOldestAge {
-		if !m.stale.Load() && m.stale.CompareAndSwap(false, true) {
-			s.wake()
-		}
-	} else if m.stale.Load() {
+		s.reportStale()
+	} else if m := &s.queueMark; m.stale.Load() {
 		m.stale.Store(false)
+	}
+}
+
+func (s *Store) reportStale() {
+	if m := &s.queueMark; !m.stale.Load() && m.stale.CompareAndSwap(false, true) {
+		s.wake()
 	}
 }
 
