@@ -56,6 +56,9 @@ func (l *e2eLogs) Contains(s string) bool {
 	return false
 }
 
+// e2eLogTail is how many of the server's last log lines a failed test shows.
+const e2eLogTail = 60
+
 // e2eStart serves with env as the environment and faults set, on a loopback
 // port, until the test ends.
 func e2eStart(t *testing.T, dataDir string, env map[string]string, faults faultHooks) *e2eServer {
@@ -107,6 +110,11 @@ func e2eStart(t *testing.T, dataDir string, env map[string]string, faults faultH
 			}
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not stop in 30 s")
+		}
+		if t.Failed() { // what the server said last explains most failures
+			srv.logs.mu.Lock()
+			t.Log("the server's last log lines:\n" + strings.Join(srv.logs.raw[max(0, len(srv.logs.raw)-e2eLogTail):], "\n"))
+			srv.logs.mu.Unlock()
 		}
 	})
 	select {
