@@ -34,11 +34,12 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	pid := fs.Int("pid", 0, "server process id for RSS (0: look for a local liaptui serve)")
 	idle := fs.Duration("idle", 0, "after the games, hold the connections open this long and report RSS again")
 	perRoom := fs.Int("per-room", 1, "humans per room: 1 plays quick play with three bots, 4 seats four clients together")
+	think := fs.Duration("think", 0, "wait this long before each game command, as a player would (0: answer at once, which keeps the server saturated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *clients < 1 || *games < 0 {
-		return errors.New("load: -clients must be at least 1 and -games at least 0")
+	if *clients < 1 || *games < 0 || *think < 0 {
+		return errors.New("load: -clients must be at least 1, -games and -think at least 0")
 	}
 	if *perRoom != 1 && (*perRoom != 4 || *clients%4 != 0) {
 		return errors.New("load: -per-room is 1, or 4 with -clients a multiple of 4")
@@ -67,7 +68,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conns[i] = playLoad(ctx, *target, *games, tables[i / *perRoom], i%*perRoom, st)
+			conns[i] = playLoad(ctx, *target, loadPlan{games: *games, think: *think}, tables[i / *perRoom], i%*perRoom, st)
 		}()
 	}
 	wg.Wait()
@@ -76,8 +77,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	if *pid != 0 {
 		printRSS(out, *pid, "after the games", *clients)
 	}
-	if *idle > 0 && ctx.Err() == nil {
-		time.Sleep(*idle)
+	if *idle > 0 && sleepCtx(ctx, *idle) {
 		if *pid != 0 {
 			printRSS(out, *pid, "idle", *clients)
 		}
@@ -149,8 +149,15 @@ func (t *table) seat(ctx context.Context, lc *loadClient, index int) error {
 	return err
 }
 
+// loadPlan is what each client does: how many games, and how long it thinks
+// before each game command.
+type loadPlan struct {
+	games int
+	think time.Duration
+}
+
 // playLoad plays games on one connection and returns it, still open.
-func playLoad(ctx context.Context, target string, games int, t *table, index int, st *loadStats) *websocket.Conn {
+func playLoad(ctx context.Context, target string, plan loadPlan, t *table, index int, st *loadStats) *websocket.Conn {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, target, nil)
 	if err != nil {
 		st.fail("dial")
@@ -160,7 +167,7 @@ func playLoad(ctx context.Context, target string, games int, t *table, index int
 	if _, err := lc.call(ctx, "hello", map[string]any{"name": "load"}); err != nil {
 		return conn
 	}
-	for range games {
+	for range plan.games {
 		lc.view = moveView{}
 		if err := t.seat(ctx, lc, index); err != nil {
 			return conn
@@ -177,6 +184,10 @@ func playLoad(ctx context.Context, target string, games int, t *table, index int
 				}
 				continue
 			}
+			if plan.think > 0 && !sleepCtx(ctx, plan.think) {
+				st.fail("timeout")
+				return conn
+			}
 			typ, data := chooseMove(&lc.view, action)
 			if _, err := lc.call(ctx, typ, data); err != nil {
 				return conn
@@ -190,6 +201,18 @@ func playLoad(ctx context.Context, target string, games int, t *table, index int
 		}
 	}
 	return conn
+}
+
+// sleepCtx waits d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 type loadClient struct {
@@ -263,7 +286,9 @@ func (lc *loadClient) call(ctx context.Context, typ string, data any) (loadFrame
 			if f.Data.Code != "RATE_LIMITED" {
 				return f, fmt.Errorf("%s: %s", typ, f.Data.Code)
 			}
-			time.Sleep(time.Duration(f.Data.RetryAfterMs) * time.Millisecond)
+			if !sleepCtx(ctx, time.Duration(f.Data.RetryAfterMs)*time.Millisecond) {
+				return f, ctx.Err()
+			}
 			break
 		}
 	}
