@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	pid := fs.Int("pid", 0, "server process id for RSS (0: look for a local liaptui serve)")
 	idle := fs.Duration("idle", 0, "after the games, hold the connections open this long and report RSS again")
 	perRoom := fs.Int("per-room", 1, "humans per room: 1 plays quick play with three bots, 4 seats four clients together")
-	think := fs.Duration("think", 0, "wait this long before each game command, as a player would (0: answer at once, which keeps the server saturated)")
+	think := fs.Duration("think", 0, "mean wait before each game command, as a player thinks: each wait is drawn from [think/2, 3*think/2] (0: answer at once, which keeps the server saturated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 type loadStats struct {
 	games, frames atomic.Int64
 	mu            sync.Mutex
-	latencies     []time.Duration
+	game, setup   []time.Duration // command-to-ack latencies of game.* and of the other commands
 	errors        map[string]int
 }
 
@@ -150,14 +151,32 @@ func (t *table) seat(ctx context.Context, lc *loadClient, index int) error {
 }
 
 // loadPlan is what each client does: how many games, and how long it thinks
-// before each game command.
+// before each game command on average. The waits vary so that 500 tables
+// that started together do not stay in step and send their commands in
+// bursts, which players would not do.
 type loadPlan struct {
 	games int
 	think time.Duration
 }
 
-// playLoad plays games on one connection and returns it, still open.
+// playLoad plays games on one connection and returns it, still open. A
+// client stopped by the end of ctx counts one timeout.
 func playLoad(ctx context.Context, target string, plan loadPlan, t *table, index int, st *loadStats) *websocket.Conn {
+	conn := playGames(ctx, target, plan, t, index, st)
+	if timedOut(ctx) {
+		st.fail("timeout")
+	}
+	return conn
+}
+
+// timedOut says whether ctx ended or its deadline passed: a read that hit
+// that deadline (reads take ctx's) may fail before ctx notices.
+func timedOut(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ctx.Err() != nil || (ok && !time.Now().Before(deadline))
+}
+
+func playGames(ctx context.Context, target string, plan loadPlan, t *table, index int, st *loadStats) *websocket.Conn {
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, target, nil)
 	if err != nil {
 		st.fail("dial")
@@ -174,7 +193,6 @@ func playLoad(ctx context.Context, target string, plan loadPlan, t *table, index
 		}
 		for lc.view.Phase != "game_over" {
 			if ctx.Err() != nil {
-				st.fail("timeout")
 				return conn
 			}
 			action := lc.view.myAction()
@@ -184,8 +202,7 @@ func playLoad(ctx context.Context, target string, plan loadPlan, t *table, index
 				}
 				continue
 			}
-			if plan.think > 0 && !sleepCtx(ctx, plan.think) {
-				st.fail("timeout")
+			if plan.think > 0 && !sleepCtx(ctx, plan.think/2+rand.N(plan.think)) {
 				return conn
 			}
 			typ, data := chooseMove(&lc.view, action)
@@ -241,7 +258,9 @@ func (lc *loadClient) readFrame(ctx context.Context) (loadFrame, error) {
 	lc.conn.SetReadDeadline(deadline)
 	_, b, err := lc.conn.ReadMessage()
 	if err != nil {
-		lc.st.fail("connection")
+		if !timedOut(ctx) { // playLoad counts a timeout
+			lc.st.fail("connection")
+		}
 		return loadFrame{}, err
 	}
 	lc.st.frames.Add(1)
@@ -277,8 +296,13 @@ func (lc *loadClient) call(ctx context.Context, typ string, data any) (loadFrame
 				continue
 			}
 			if f.Type != "error" {
+				took := time.Since(sent)
 				lc.st.mu.Lock()
-				lc.st.latencies = append(lc.st.latencies, time.Since(sent))
+				if strings.HasPrefix(typ, "game.") {
+					lc.st.game = append(lc.st.game, took)
+				} else {
+					lc.st.setup = append(lc.st.setup, took)
+				}
 				lc.st.mu.Unlock()
 				return f, nil
 			}
@@ -351,20 +375,12 @@ func chooseMove(v *moveView, action string) (string, map[string]any) {
 func (st *loadStats) print(out io.Writer, clients int, took time.Duration) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	lat := slices.Clone(st.latencies)
-	slices.Sort(lat)
-	q := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
-	}
 	fmt.Fprintf(out, "clients          %d\n", clients)
 	fmt.Fprintf(out, "games completed  %d in %.1fs (%.1f games/s)\n", st.games.Load(), took.Seconds(),
 		float64(st.games.Load())/took.Seconds())
 	fmt.Fprintf(out, "frames received  %d (%.0f frames/s)\n", st.frames.Load(), float64(st.frames.Load())/took.Seconds())
-	fmt.Fprintf(out, "command to ack   p50 %.2f ms, p99 %.2f ms over %d commands\n",
-		float64(q(0.50).Microseconds())/1000, float64(q(0.99).Microseconds())/1000, len(lat))
+	printLatencies(out, "command to ack   game  ", st.game)
+	printLatencies(out, "                 setup ", st.setup)
 	codes := make([]string, 0, len(st.errors))
 	for c := range st.errors {
 		codes = append(codes, c)
@@ -378,6 +394,18 @@ func (st *loadStats) print(out io.Writer, clients int, took time.Duration) {
 		fmt.Fprintf(out, " %s=%d", c, st.errors[c])
 	}
 	fmt.Fprintln(out)
+}
+
+// printLatencies prints the median and 99th percentile of lat, which it sorts.
+func printLatencies(out io.Writer, label string, lat []time.Duration) {
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	fmt.Fprintf(out, "%sp50 %.2f ms, p99 %.2f ms over %d commands\n", label, q(0.50), q(0.99), len(lat))
 }
 
 func isLoopback(host string) bool {
