@@ -28,6 +28,7 @@ const (
 type conn struct {
 	hub      *Hub
 	ws       *websocket.Conn
+	batch    *batchConn // the socket under ws
 	limiter  *rate.Limiter
 	id       string    // conn_id of the log lines (observability §7.4)
 	openedAt time.Time // for the disconnect line's lifetime
@@ -171,9 +172,10 @@ func (c *conn) stale(now int64) bool {
 // clock, which the injected clock cannot drive.
 func netDeadline(d time.Duration) time.Time { return monitor.WallClock{}.Now().Add(d) }
 
-// newConn wraps an upgraded socket; nothing runs yet.
-func (h *Hub) newConn(ws *websocket.Conn) *conn {
-	c := &conn{hub: h, ws: ws, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
+// newConn wraps an upgraded socket and the batchConn under it; nothing runs
+// yet.
+func (h *Hub) newConn(ws *websocket.Conn, batch *batchConn) *conn {
+	c := &conn{hub: h, ws: ws, batch: batch, limiter: rate.NewLimiter(rate.Limit(h.cfg.Rate), h.cfg.Burst),
 		id: monitor.NewCorrelationID(), openedAt: h.clock.Now()}
 	c.touched() // the pong timeout runs from the upgrade
 	return c
@@ -183,11 +185,12 @@ func (h *Hub) newConn(ws *websocket.Conn) *conn {
 // at once. The headers already set on w (request id, Cache-Control) go out
 // with the 101.
 func (h *Hub) ServeWS(ctx context.Context, w http.ResponseWriter, r *http.Request, up *websocket.Upgrader) {
-	ws, err := up.Upgrade(w, r, w.Header())
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := up.Upgrade(hj, r, w.Header())
 	if err != nil {
 		return // the upgrader answered already
 	}
-	c := h.newConn(ws)
+	c := h.newConn(ws, hj.conn)
 	h.mu.Lock()
 	if h.stopping {
 		h.mu.Unlock()

@@ -21,14 +21,20 @@ import (
 // fakeStart lies on a 5 s bucket boundary of the delivery window.
 var fakeStart = time.Unix(1_700_000_000, 0)
 
-// socketPair upgrades one loopback connection and returns both ends.
-func socketPair(t *testing.T) (server, client *websocket.Conn) {
+// socketPair upgrades one loopback connection as ServeWS does and returns
+// both ends and the server's batchConn.
+func socketPair(t *testing.T) (server *websocket.Conn, batch *batchConn, client *websocket.Conn) {
 	t.Helper()
-	conns := make(chan *websocket.Conn, 1)
+	type upgraded struct {
+		ws    *websocket.Conn
+		batch *batchConn
+	}
+	conns := make(chan upgraded, 1)
 	up := &websocket.Upgrader{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := up.Upgrade(w, r, nil); err == nil {
-			conns <- c
+		hj := &batchHijacker{ResponseWriter: w}
+		if c, err := up.Upgrade(hj, r, nil); err == nil {
+			conns <- upgraded{c, hj.conn}
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -36,20 +42,20 @@ func socketPair(t *testing.T) (server, client *websocket.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server = <-conns
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return server, client
+	u := <-conns
+	t.Cleanup(func() { client.Close(); u.ws.Close() })
+	return u.ws, u.batch, client
 }
 
 // bareHub is a hub without rooms whose connections tests drive by hand:
-// no pumps run, the test calls offer, writeNext and close itself.
+// no pumps run, the test calls offer, writeBatch and close itself.
 func bareHub(cfg Config, clock monitor.Clock) *Hub {
 	return NewHub(cfg, nil, nil, nil, clock, slog.New(slog.DiscardHandler))
 }
 
 func (h *Hub) bareConn(t *testing.T) (*conn, *websocket.Conn) {
-	server, client := socketPair(t)
-	return h.newConn(server), client
+	server, batch, client := socketPair(t)
+	return h.newConn(server, batch), client
 }
 
 func eventFrame(roomID string, seq int64) outFrame {
@@ -111,9 +117,9 @@ func TestFrameFates(t *testing.T) {
 	c.offer(eventFrame("R", 2))
 	want("queued", monitor.DeliveryCounts{}, monitor.DeliveryCounts{}, nil, 2)
 	clock.Advance(500 * time.Millisecond)
-	c.writeNext()
+	c.writeBatch(1)
 	clock.Advance(time.Second)
-	c.writeNext()
+	c.writeBatch(1)
 	want("written", monitor.DeliveryCounts{Delivered: 2, Late: 1}, monitor.DeliveryCounts{Delivered: 2, Late: 1}, nil, 0)
 	if !slices.Equal(latencies, []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}) {
 		t.Errorf("send latencies %v, want [500ms 1.5s]", latencies)
@@ -147,7 +153,7 @@ func TestFrameFates(t *testing.T) {
 	c2.offer(eventFrame("R", 1))
 	c2.offer(eventFrame("R", 2))
 	c2.ws.Close()
-	if c2.writeNext() {
+	if c2.writeBatch(1) {
 		t.Fatal("a write on a closed socket succeeded")
 	}
 	failed = map[string]int64{"queue_full": 1, "discarded": 4, "write_error": 1}
@@ -286,11 +292,11 @@ func TestWakePending(t *testing.T) {
 	}
 	// Down to 2, across again, and back below before the 2 s: no wake.
 	for range 6 {
-		c.writeNext()
+		c.writeBatch(1)
 	}
 	offer(2)
-	c.writeNext()
-	c.writeNext()
+	c.writeBatch(1)
+	c.writeBatch(1)
 	clock.Advance(PendingWakeAfter)
 	if got := wakes.reasons(); len(got) != 1 {
 		t.Fatalf("wakes %v after a crossing that did not last", got)
@@ -320,7 +326,7 @@ func TestWakeFailures(t *testing.T) {
 	c, _ := h.bareConn(t)
 	for range 200 {
 		c.offer(eventFrame("R", 1))
-		c.writeNext()
+		c.writeBatch(1)
 	}
 	overflow() // 26 of 226: 11.5 %
 	if got := wakes.reasons(); len(got) != 1 {

@@ -88,7 +88,7 @@ func (e *hubEnv) head(roomID string) int64 {
 // writer then sits inside its write until the returned socket is released.
 func blockWriter(t *testing.T, c *conn) *gatedConn {
 	t.Helper()
-	g := c.ws.UnderlyingConn().(*gatedConn)
+	g := c.batch.Conn.(*gatedConn)
 	g.hold()
 	c.offer(outFrame{kind: frameOther, data: []byte(`{"type":"filler","data":{}}`)})
 	// The filler left the queue and its write started: a writer still

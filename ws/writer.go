@@ -34,8 +34,8 @@ func (c *conn) pingTimerFired() {
 }
 
 // writeLoop writes until nothing is left to write. Closing comes first (the
-// flush writes what a graceful close kept), then a due ping, then the
-// oldest frame, one per turn, so a long queue does not delay pings.
+// flush writes what a graceful close kept), then a due ping, then a
+// batch of the oldest frames per turn, so a long queue does not delay pings.
 func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
@@ -60,7 +60,7 @@ func (c *conn) writeLoop() {
 				return
 			}
 		default:
-			if !c.writeNext() {
+			if !c.writeBatch(maxBatchFrames) {
 				c.endWrites()
 				return
 			}
@@ -97,21 +97,58 @@ func (c *conn) ping() bool {
 	return true
 }
 
-// writeNext writes the oldest queued frame; false when the write failed.
-func (c *conn) writeNext() bool {
+// writeBatch writes up to limit of the oldest queued frames (and at most
+// maxBatchBytes past the first) with one socket write; false when the write
+// failed, and then every frame of the batch failed with it.
+func (c *conn) writeBatch(limit int) bool {
+	var space [maxBatchFrames]outFrame
+	batch := space[:0]
+	size := 0
 	c.mu.Lock()
-	f, ok := c.out.pop()
+	for len(batch) < min(limit, maxBatchFrames) && (len(batch) == 0 || size < maxBatchBytes) {
+		f, ok := c.out.pop()
+		if !ok {
+			break
+		}
+		batch, size = append(batch, f), size+len(f.data)
+	}
 	c.mu.Unlock()
-	if !ok {
+	if len(batch) == 0 {
 		return true
 	}
-	c.hub.pendingRemoved(1)
-	if c.write(&f) {
-		return true
+	h := c.hub
+	h.pendingRemoved(len(batch))
+	c.writeStartedAt.Store(h.clock.Now().UnixNano())
+	c.ws.SetWriteDeadline(netDeadline(h.cfg.WriteTimeout))
+	c.batch.hold()
+	var err error
+	for i := range batch {
+		if err = c.ws.WriteMessage(websocket.TextMessage, batch[i].data); err != nil {
+			break
+		}
 	}
-	c.close(endWriteError, 0, "")
-	c.discard() // the connection may have been closing already, with a flush pending
-	return false
+	if ferr := c.batch.flush(); err == nil {
+		err = ferr
+	}
+	c.writeStartedAt.Store(0)
+	if err != nil {
+		for i := range batch {
+			h.frameFailed(failWriteError, &batch[i])
+		}
+		c.close(endWriteError, 0, "")
+		c.discard() // the connection may have been closing already, with a flush pending
+		return false
+	}
+	for i := range batch {
+		// The newest seq written is recorded before the frame's receipt is
+		// resolved: whoever waits on it (PushView) then finds the member
+		// current.
+		if batch[i].roomID != "" {
+			c.noteWritten(&batch[i])
+		}
+		h.frameDelivered(&batch[i])
+	}
+	return true
 }
 
 // flush writes what was queued before a graceful close, then the close
@@ -120,41 +157,18 @@ func (c *conn) writeNext() bool {
 func (c *conn) flush() {
 	for {
 		c.mu.Lock()
-		f, ok := c.out.pop()
-		msg := c.closeMsg
+		empty, msg := c.out.len() == 0, c.closeMsg
 		c.mu.Unlock()
-		if !ok {
+		if empty {
 			if msg != nil {
 				c.ws.WriteControl(websocket.CloseMessage, msg, netDeadline(time.Second))
 			}
 			return
 		}
-		c.hub.pendingRemoved(1)
-		if !c.write(&f) {
-			c.discard()
+		if !c.writeBatch(maxBatchFrames) {
 			return
 		}
 	}
-}
-
-// write sends one frame and records its fate.
-func (c *conn) write(f *outFrame) bool {
-	h := c.hub
-	c.writeStartedAt.Store(h.clock.Now().UnixNano())
-	c.ws.SetWriteDeadline(netDeadline(h.cfg.WriteTimeout))
-	err := c.ws.WriteMessage(websocket.TextMessage, f.data)
-	c.writeStartedAt.Store(0)
-	if err != nil {
-		h.frameFailed(failWriteError, f)
-		return false
-	}
-	// The newest seq written is recorded before the frame's receipt is
-	// resolved: whoever waits on it (PushView) then finds the member current.
-	if f.roomID != "" {
-		c.noteWritten(f)
-	}
-	h.frameDelivered(f)
-	return true
 }
 
 // noteWritten keeps the newest seq the client holds per room (PushView).
