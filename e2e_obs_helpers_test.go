@@ -22,22 +22,29 @@ import (
 // system source whose memory the test sets, fast monitor settings, HTTP
 // calls and a recursive comparison of JSON shapes.
 
-// obsSystem is a monitor.SystemSource with a settable memory percentage and
-// healthy CPU, disk, RSS and goroutine readings.
+// obsSystem is a monitor.SystemSource with settable CPU and memory
+// percentages and healthy disk, RSS and goroutine readings.
 type obsSystem struct {
-	memoryBits atomic.Uint64 // math.Float64bits of the memory percentage
-	reads      atomic.Int64  // Memory calls, one per sample
+	cpuBits, memoryBits atomic.Uint64 // math.Float64bits of the percentages
+	reads               atomic.Int64  // Memory calls, one per sample
 }
 
 func newObsSystem(memoryPercent float64) *obsSystem {
 	s := &obsSystem{}
-	s.setMemory(memoryPercent)
+	s.set(12.5, memoryPercent)
 	return s
+}
+
+func (s *obsSystem) set(cpuPercent, memoryPercent float64) {
+	s.cpuBits.Store(math.Float64bits(cpuPercent))
+	s.setMemory(memoryPercent)
 }
 
 func (s *obsSystem) setMemory(percent float64) { s.memoryBits.Store(math.Float64bits(percent)) }
 
-func (s *obsSystem) CPUPercent(context.Context) (float64, error) { return 12.5, nil }
+func (s *obsSystem) CPUPercent(context.Context) (float64, error) {
+	return math.Float64frombits(s.cpuBits.Load()), nil
+}
 
 func (s *obsSystem) Memory(context.Context) (monitor.MemoryReading, error) {
 	s.reads.Add(1)

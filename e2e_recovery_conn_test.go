@@ -110,14 +110,7 @@ func TestRecoveryHighPendingMessages(t *testing.T) {
 		"LIAP_RECOVERY_HIGH_PENDING_MESSAGES_COOLDOWN":     "5s",
 		"LIAP_RECOVERY_HIGH_PENDING_MESSAGES_MAX_ATTEMPTS": "1",
 	}, faultHooks{})
-	host := e2eDial(t, e.srv.addr)
-	host.hello("Hana")
-	ack := host.mustAck(host.call("room.create", map[string]any{}))
-	host.room = ack["room_id"].(string)
-	slow := e.dialSlow()
-	slow.hello("Slim")
-	ack = slow.mustAck(slow.call("room.join", map[string]any{"room_id": host.room}))
-	slow.room, slow.seat = host.room, int(ack["seat"].(float64))
+	host, slow := e.hostWithSlowGuest("Hana", "Slim")
 
 	// Slim stops reading. Once his writer is blocked he sends one command,
 	// whose reply queues behind the room's events.
@@ -195,14 +188,7 @@ func TestRecoveryClientDesync(t *testing.T) {
 		"LIAP_RECOVERY_CLIENT_DESYNC_COOLDOWN":     "5s",
 		"LIAP_RECOVERY_CLIENT_DESYNC_MAX_ATTEMPTS": "1",
 	}, faultHooks{})
-	host := e2eDial(t, e.srv.addr)
-	host.hello("Dora")
-	ack := host.mustAck(host.call("room.create", map[string]any{}))
-	host.room = ack["room_id"].(string)
-	lag := e.dialSlow()
-	lag.hello("Lars")
-	ack = lag.mustAck(lag.call("room.join", map[string]any{"room_id": host.room}))
-	lag.room, lag.seat = host.room, int(ack["seat"].(float64))
+	host, lag := e.hostWithSlowGuest("Dora", "Lars")
 
 	// Lars stops reading; changes pile up in his queue.
 	e.flood(host, 15, func(float64) {})

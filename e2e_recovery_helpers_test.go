@@ -20,7 +20,7 @@ import (
 )
 
 // Helpers of the recovery end-to-end tests (e2e_recovery*_test.go): a
-// server on the recClock with a settable system source (recSystem), a
+// server on the recClock with a settable system source (obsSystem), a
 // client whose socket fills after a few dozen frames, and readers of the
 // three places an attempt must show up (/recovery/status, the logs, the
 // _system stream).
@@ -31,7 +31,7 @@ type recEnv struct {
 	srv     *e2eServer
 	dataDir string
 	clock   *recClock
-	sys     *recSystem
+	sys     *obsSystem
 }
 
 // recStart serves with the recovery tests' settings (extra overrides them)
@@ -59,7 +59,7 @@ func recStart(t *testing.T, extra map[string]string, hooks faultHooks) *recEnv {
 		"LIAP_RECOVERY_PROTECTION_MIN_DURATION": "10s",
 	})
 	maps.Copy(env, extra)
-	e := &recEnv{t: t, dataDir: filepath.Join(t.TempDir(), "data"), clock: newRecClock(), sys: newRecSystem()}
+	e := &recEnv{t: t, dataDir: filepath.Join(t.TempDir(), "data"), clock: newRecClock(), sys: newObsSystem(40)}
 	hooks.clock, hooks.system = e.clock, e.sys
 	hooks.wrapListener = func(l net.Listener) net.Listener { return recSmallSendListener{l} }
 	e.srv = e2eStart(t, e.dataDir, env, hooks)
@@ -84,6 +84,20 @@ func (l recSmallSendListener) Accept() (net.Conn, error) {
 		tc.SetWriteBuffer(4096)
 	}
 	return c, err
+}
+
+// hostWithSlowGuest seats a host in a new room and, beside them, a guest
+// connected by dialSlow.
+func (e *recEnv) hostWithSlowGuest(hostName, guestName string) (host, guest *e2eClient) {
+	e.t.Helper()
+	host = e2eDial(e.t, e.srv.addr)
+	host.hello(hostName)
+	host.room = host.mustAck(host.call("room.create", map[string]any{}))["room_id"].(string)
+	guest = e.dialSlow()
+	guest.hello(guestName)
+	ack := guest.mustAck(guest.call("room.join", map[string]any{"room_id": host.room}))
+	guest.room, guest.seat = host.room, int(ack["seat"].(float64))
+	return host, guest
 }
 
 // dialSlow connects a client whose receive buffer is bounded too (64 KiB,

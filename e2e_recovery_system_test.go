@@ -1,59 +1,18 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"math"
 	"net/http"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"liaptui/monitor"
 )
 
 // The recovery procedures the machine's readings trigger (observability
 // §5.1, §5.5, §10): memory_pressure and system_overload, against the
 // settable system source of recStart.
-
-// recSystem is a monitor.SystemSource whose CPU and memory the test sets.
-type recSystem struct {
-	cpu, memory atomic.Uint64 // math.Float64bits of the percentages
-}
-
-func newRecSystem() *recSystem {
-	s := &recSystem{}
-	s.set(10, 40)
-	return s
-}
-
-func (s *recSystem) set(cpu, memory float64) {
-	s.cpu.Store(math.Float64bits(cpu))
-	s.memory.Store(math.Float64bits(memory))
-}
-
-func (s *recSystem) CPUPercent(context.Context) (float64, error) {
-	return math.Float64frombits(s.cpu.Load()), nil
-}
-
-func (s *recSystem) Memory(context.Context) (monitor.MemoryReading, error) {
-	p := math.Float64frombits(s.memory.Load())
-	const limit = 8 << 30
-	used := uint64(p / 100 * limit)
-	return monitor.MemoryReading{Percent: p, UsedBytes: used, LimitBytes: limit, AvailableBytes: limit - used,
-		Source: monitor.MemorySourceHost}, nil
-}
-
-func (s *recSystem) Disk(context.Context) (monitor.DiskReading, error) {
-	return monitor.DiskReading{Percent: 30, FreeBytes: 60 << 30}, nil
-}
-
-func (s *recSystem) ProcessRSS(context.Context) (uint64, error) { return 64 << 20, nil }
-
-func (s *recSystem) Goroutines(context.Context) (int, error) { return 100, nil }
 
 // liveRooms lists the ids GET /rooms reports.
 func (e *recEnv) liveRooms() []string {
