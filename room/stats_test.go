@@ -2,11 +2,9 @@ package room
 
 import (
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"liaptui/events"
 	"liaptui/game"
 	"liaptui/monitor"
 )
@@ -90,12 +88,7 @@ func TestStuckRoomWithABlockedActor(t *testing.T) {
 func TestStuckRoomWithADeadlineNotHandled(t *testing.T) {
 	t.Parallel()
 	cfg := game.DefaultConfig()
-	var failing atomic.Bool
-	h := newHarness(t, cfg, func(h *harness) {
-		h.wrapLog = func(l events.RoomLog) EventLog { return flakyLog{l, &failing} }
-	})
-	out, _ := createUntil(t, h, func(s game.State) bool { return s.Phase == game.PhaseRoundStart })
-	r := h.room(out.RoomID)
+	h, r, out, failing := flakyRoundStart(t)
 	if got := r.Progress().NextDeadlineAt; got != time.UnixMilli(int64(out.State.Deadline)) {
 		t.Fatalf("published deadline %v, state's %d", got, out.State.Deadline)
 	}

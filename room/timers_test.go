@@ -179,15 +179,22 @@ func (l flakyLog) AppendEvents(ctx context.Context, room string, incarnation, he
 	return l.RoomLog.AppendEvents(ctx, room, incarnation, head, evs, actor)
 }
 
+// flakyRoundStart is a room with default options at its round-start pause,
+// whose appends fail while the returned flag is set.
+func flakyRoundStart(t *testing.T) (h *harness, r *Room, out Outcome, failing *atomic.Bool) {
+	t.Helper()
+	failing = &atomic.Bool{}
+	h = newHarness(t, game.DefaultConfig(), func(h *harness) {
+		h.wrapLog = func(l events.RoomLog) EventLog { return flakyLog{l, failing} }
+	})
+	out, _ = createUntil(t, h, func(s game.State) bool { return s.Phase == game.PhaseRoundStart })
+	return h, h.room(out.RoomID), out, failing
+}
+
 func TestTimerRetriesAfterAFailedAppend(t *testing.T) {
 	t.Parallel()
 	cfg := game.DefaultConfig()
-	var failing atomic.Bool
-	h := newHarness(t, cfg, func(h *harness) {
-		h.wrapLog = func(l events.RoomLog) EventLog { return flakyLog{l, &failing} }
-	})
-	out, _ := createUntil(t, h, func(s game.State) bool { return s.Phase == game.PhaseRoundStart })
-	r := h.room(out.RoomID)
+	h, r, out, failing := flakyRoundStart(t)
 	failing.Store(true)
 	h.clock.Advance(ms(cfg.RoundStartPauseMs))
 	if s, head := h.sync(r); s.Phase != game.PhaseRoundStart || head != out.Head {
